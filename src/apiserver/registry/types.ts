@@ -1,0 +1,60 @@
+// What the API server knows about each resource: names, versions, scope,
+// subresources and its strategy (defaults, validation, printing, selectors).
+import type { KubeObject, StatusCause } from '../../api/types.ts';
+
+export type TableColumn = {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format?: string;
+  description: string;
+  /** 0: always shown; >0: only with -o wide. */
+  priority: number;
+};
+
+export type ScaleSubresource = {
+  /** JSON paths inside the object, as CRDs spell them. */
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string;
+};
+
+export type Strategy = {
+  /** Fill defaults in the request's version, before conversion to the storage version. */
+  defaults?(obj: KubeObject, version: string): void;
+  /** Problems with a new or updated object, one cause per bad field (field like "spec.replicas"). */
+  validate?(obj: KubeObject, old: KubeObject | undefined): StatusCause[];
+  /** Server-set fields on create (e.g. a pod's status.phase Pending). */
+  prepareForCreate?(obj: KubeObject): void;
+  /** Server-set fields on update of the main resource. */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  /** Table columns for `kubectl get`, after NAME (NAME is added by the server). */
+  columns: TableColumn[];
+  /** One cell per column, in order. `now` is for ages. */
+  cells(obj: KubeObject, now: Date): unknown[];
+  /** Field selector values beyond metadata.name and metadata.namespace, e.g. {"status.phase": "Running"}. */
+  fields?(obj: KubeObject): Record<string, string>;
+};
+
+export type ResourceDef = {
+  group: string;
+  kind: string;
+  listKind: string;
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  /** Served versions, preferred first. */
+  versions: string[];
+  /** The version objects are stored in. */
+  storageVersion: string;
+  subresources: { status?: boolean; scale?: ScaleSubresource; other?: string[] };
+  /** Kinds that cannot be created or changed through the API (e.g. read-only). */
+  verbs?: string[];
+  strategy: Strategy;
+  /** Converts between a served version and the storage version; absent when only apiVersion differs. */
+  convert?: {
+    toStorage(obj: KubeObject, fromVersion: string): KubeObject;
+    fromStorage(obj: KubeObject, toVersion: string): KubeObject;
+  };
+};
