@@ -51,7 +51,10 @@ export interface Store {
   create(key: string, value: string): Promise<KeyValue>;
   /** Fails with KeyNotFoundError, or RevisionMismatchError when modRevision differs. */
   update(key: string, value: string, expectedModRevision: number): Promise<KeyValue>;
-  /** Deletes and returns the last version. expectedModRevision 0 means any. */
+  /**
+   * Deletes and returns the last version, with modRevision = the delete's
+   * revision (as in the delete WatchEvent's kv). expectedModRevision 0 means any.
+   */
   delete(key: string, expectedModRevision?: number): Promise<KeyValue>;
   /**
    * Batches of events in revision order, no gaps, no duplicates. Throws
@@ -98,6 +101,15 @@ export class CompactedError extends Error {
   constructor(requested: number, compactedRevision: number) {
     super(`revision ${requested} has been compacted (oldest is ${compactedRevision})`);
     this.compactedRevision = compactedRevision;
+  }
+}
+
+/** A read or compaction asked for a revision the store has not reached yet. */
+export class FutureRevisionError extends Error {
+  readonly currentRevision: number;
+  constructor(requested: number, currentRevision: number) {
+    super(`revision ${requested} is in the future (current is ${currentRevision})`);
+    this.currentRevision = currentRevision;
   }
 }
 
