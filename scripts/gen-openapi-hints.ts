@@ -175,7 +175,8 @@ export const SPECIAL_DEFINITIONS: Record<string, Record<string, unknown>> = {
     'x-kubernetes-preserve-unknown-fields': true,
   },
   [`${APIEXT}JSONSchemaPropsOrBool`]: {
-    description: 'JSONSchemaPropsOrBool represents JSONSchemaProps or a boolean value. Defaults to true for the boolean.',
+    description:
+      'JSONSchemaPropsOrBool represents JSONSchemaProps or a boolean value. Defaults to true for the boolean.',
     'x-kubernetes-preserve-unknown-fields': true,
   },
   [`${APIEXT}JSONSchemaPropsOrArray`]: {

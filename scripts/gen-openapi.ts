@@ -111,7 +111,9 @@ function definitionPrefix(group: string, version: string): string {
 }
 
 function referencedModels(model: Model): string[] {
-  return model.attrs.flatMap((a) => a.type.match(/\b[A-Z]\w*V\d\w*|\bV\d\w*/g) ?? []).filter((t) => t !== 'V1MicroTime');
+  return model.attrs
+    .flatMap((a) => a.type.match(/\b[A-Z]\w*V\d\w*|\bV\d\w*/g) ?? [])
+    .filter((t) => t !== 'V1MicroTime');
 }
 
 /**
@@ -177,7 +179,9 @@ function main(): void {
       case 'string':
         return attr.format ? { type: 'string', format: attr.format } : { type: 'string' };
       case 'number':
-        return /^int/.test(attr.format) ? { type: 'integer', format: attr.format } : { type: 'number', format: 'double' };
+        return /^int/.test(attr.format)
+          ? { type: 'integer', format: attr.format }
+          : { type: 'number', format: 'double' };
       case 'boolean':
         return { type: 'boolean' };
       case 'Date':
@@ -187,7 +191,8 @@ function main(): void {
       case 'IntOrString':
         return ref(INT_OR_STRING);
       case 'any':
-        if (model.name === 'V1JSONSchemaProps' && attr.name === 'dependencies') return ref(`${JSON_VALUE}SchemaPropsOrStringArray`);
+        if (model.name === 'V1JSONSchemaProps' && attr.name === 'dependencies')
+          return ref(`${JSON_VALUE}SchemaPropsOrStringArray`);
         return ref(ANY_FIELDS[key] ?? (model.name === 'V1JSONSchemaProps' ? JSON_VALUE : RAW_EXTENSION));
       default:
         return ref(defName(type));
@@ -251,13 +256,18 @@ function addLegacyWorkloads(definitions: Record<string, Schema>): void {
       if (kind === 'Deployment' && version === 'v1beta1') {
         spec.properties!.rollbackTo = {
           $ref: `#/definitions/${prefix}RollbackConfig`,
-          description: 'DEPRECATED. The config this deployment is rolling back to. Will be cleared after rollback is done.',
+          description:
+            'DEPRECATED. The config this deployment is rolling back to. Will be cleared after rollback is done.',
         };
         definitions[`${prefix}RollbackConfig`] = {
           description: 'DEPRECATED.',
           type: 'object',
           properties: {
-            revision: { type: 'integer', format: 'int64', description: 'The revision to rollback to. If set to 0, rollback to the last revision.' },
+            revision: {
+              type: 'integer',
+              format: 'int64',
+              description: 'The revision to rollback to. If set to 0, rollback to the last revision.',
+            },
           },
         };
       }
