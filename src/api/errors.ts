@@ -25,6 +25,8 @@ function detailsOf(gr: GroupResource, name: string): StatusDetails {
 export const errors = {
   notFound: (gr: GroupResource, name: string) =>
     new ApiError(404, 'NotFound', `${qualified(gr)} "${name}" not found`, detailsOf(gr, name)),
+  /** A path the server does not serve at all (unknown resource, group or document). */
+  notFoundPath: () => new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}),
   alreadyExists: (gr: GroupResource, name: string) =>
     new ApiError(409, 'AlreadyExists', `${qualified(gr)} "${name}" already exists`, detailsOf(gr, name)),
   conflict: (gr: GroupResource, name: string, why: string) =>

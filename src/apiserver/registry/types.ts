@@ -1,6 +1,7 @@
 // What the API server knows about each resource: names, versions, scope,
 // subresources and its strategy (defaults, validation, printing, selectors).
-import type { KubeObject, StatusCause } from '../../api/types.ts';
+import type { NameRule } from '../../api/names.ts';
+import type { GroupResource, KubeObject, StatusCause } from '../../api/types.ts';
 
 export type TableColumn = {
   name: string;
@@ -21,6 +22,10 @@ export type ScaleSubresource = {
 export type Strategy = {
   /** Fill defaults in the request's version, before conversion to the storage version. */
   defaults?(obj: KubeObject, version: string): void;
+  /** Problems only visible in the request's version (before conversion); `old` is in that version too. */
+  validateIn?(obj: KubeObject, version: string, old: KubeObject | undefined): StatusCause[];
+  /** How metadata.name must look (validateObjectMeta's nameRule); absent means DNS-1123 subdomain. */
+  nameRule?: NameRule;
   /** Problems with a new or updated object, one cause per bad field (field like "spec.replicas"). */
   validate?(obj: KubeObject, old: KubeObject | undefined): StatusCause[];
   /** Server-set fields on create (e.g. a pod's status.phase Pending). */
@@ -29,6 +34,8 @@ export type Strategy = {
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
   /** Table columns for `kubectl get`, after NAME (NAME is added by the server). */
   columns: TableColumn[];
+  /** True when `columns`/`cells` carry the Name column themselves (events print it last, wide only). */
+  includesNameColumn?: boolean;
   /** One cell per column, in order. `now` is for ages. */
   cells(obj: KubeObject, now: Date): unknown[];
   /** Field selector values beyond metadata.name and metadata.namespace, e.g. {"status.phase": "Running"}. */
@@ -48,10 +55,18 @@ export type ResourceDef = {
   versions: string[];
   /** The version objects are stored in. */
   storageVersion: string;
+  /**
+   * Objects live in another group's resource (extensions/v1beta1 deployments are
+   * apps deployments, events.k8s.io events are core events); storageVersion and
+   * convert then refer to that resource's storage version.
+   */
+  storedAs?: GroupResource;
   subresources: { status?: boolean; scale?: ScaleSubresource; other?: string[] };
   /** Kinds that cannot be created or changed through the API (e.g. read-only). */
   verbs?: string[];
   strategy: Strategy;
+  /** Served from a CustomResourceDefinition (no strategic merge patch, generic printing). */
+  custom?: boolean;
   /** Converts between a served version and the storage version; absent when only apiVersion differs. */
   convert?: {
     toStorage(obj: KubeObject, fromVersion: string): KubeObject;

@@ -14,6 +14,8 @@ export type RequestContext = {
   fieldValidation: FieldValidation;
   /** Warnings to return in Warning headers (unknown fields in Warn mode, deprecations). */
   warnings: string[];
+  /** Server-side apply already set managedFields; the Update tracker must not touch them. */
+  applying?: boolean;
 };
 
 export type WriteOperation = 'create' | 'update' | 'delete';

@@ -248,7 +248,7 @@ export class ObjectService {
     ctx: RequestContext,
   ): KubeObject {
     const tracker = this.#deps.managedFields;
-    if (!tracker) return updated;
+    if (!tracker || ctx.applying) return updated;
     return tracker({ def, version, live, updated, manager: ctx.fieldManager, subresource, now: this.#now() });
   }
 }

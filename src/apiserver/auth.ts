@@ -1,0 +1,47 @@
+// Authentication by bearer token, and a pluggable authorizer (allow-all for
+// authenticated users until RBAC arrives).
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { UserInfo } from './resources/context.ts';
+import type { RequestInfo } from './http/request-info.ts';
+
+export type Authenticator = (req: IncomingMessage) => UserInfo | undefined;
+export type Authorizer = (user: UserInfo, info: RequestInfo) => { allowed: boolean; reason?: string };
+
+export type TokenEntry = { token: string; user: UserInfo };
+
+/** 32 random bytes: the strength of Kubernetes' bootstrap-token secrets and then some. */
+const TOKEN_BYTES = 32;
+
+export function newToken(): string {
+  return randomBytes(TOKEN_BYTES).toString('hex');
+}
+
+/** Reads a token from file, creating it on first start. */
+export function loadOrCreateToken(path: string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const token = newToken();
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const ba = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ba.length === bb.length && timingSafeEqual(ba, bb);
+}
+
+export function tokenAuthenticator(entries: TokenEntry[]): Authenticator {
+  return (req) => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) return undefined;
+    return entries.find((e) => sameSecret(e.token, match[1]))?.user;
+  };
+}
+
+export const allowAuthenticated: Authorizer = () => ({ allowed: true });
+
+export const ADMIN_USER: UserInfo = { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
+export const NODE_GROUP = 'system:nodes';

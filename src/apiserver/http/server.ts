@@ -1,0 +1,140 @@
+// The API server's HTTP entry: authentication, non-resource endpoints
+// (version, health, discovery, OpenAPI) and dispatch to resource handlers.
+// Every error becomes a Kubernetes Status here and nowhere else.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errors } from '../../api/errors.ts';
+import type { UserInfo } from '../resources/context.ts';
+import type { ApiDeps } from './deps.ts';
+import {
+  aggregatedDiscovery,
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  wantsAggregated,
+} from './discovery.ts';
+import { parseRequestInfo } from './request-info.ts';
+import { handleResource } from './resource-handler.ts';
+import { sendError, sendJson, sendText } from './respond.ts';
+
+/** The Kubernetes version whose API skiff serves. kubectl's dispatcher picks its binary by the minor. */
+export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-skiff' };
+
+export function versionInfo(): object {
+  return {
+    ...KUBERNETES_VERSION,
+    gitCommit: 'skiff',
+    gitTreeState: 'clean',
+    buildDate: '2026-11-27T00:00:00Z',
+    goVersion: `node${process.versions.node}`,
+    compiler: 'node',
+    platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+  };
+}
+
+/** Paths anyone may read, as Kubernetes' system:public-info-viewer allows. */
+const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
+
+export function createRequestHandler(deps: ApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(deps, req, res).catch((err) => {
+      if (!(err instanceof Error && 'code' in err && typeof err.code === 'number')) {
+        deps.log.error('request failed', { method: req.method, url: req.url, err });
+      }
+      if (!res.headersSent) sendError(res, err);
+      else res.destroy();
+    });
+  };
+}
+
+async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'https://skiff');
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  if (PUBLIC_PATHS.has(path)) return handlePublic(deps, path, res);
+  const user = deps.authenticate(req);
+  if (!user) throw errors.unauthorized();
+  const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+  const decision = deps.authorize(user, info);
+  if (!decision.allowed) {
+    throw errors.forbidden(`User "${user.name}" cannot ${info.verb} resource "${info.resource}" in API group "${info.group}"${info.namespace ? ` in the namespace "${info.namespace}"` : ''}${decision.reason ? `: ${decision.reason}` : ''}`);
+  }
+  if (info.isResourceRequest) return handleResourceRequest(deps, req, res, info, url.searchParams, user);
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed();
+  return handleNonResource(deps, req, res, path);
+}
+
+function handlePublic(deps: ApiDeps, path: string, res: ServerResponse): void {
+  if (path === '/version') return sendJson(res, 200, versionInfo());
+  if (path === '/readyz' && !deps.isReady()) return sendText(res, 500, '[-]skiff not ready\nreadyz check failed\n');
+  sendText(res, 200, 'ok');
+}
+
+async function handleResourceRequest(
+  deps: ApiDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  info: ReturnType<typeof parseRequestInfo>,
+  query: URLSearchParams,
+  user: UserInfo,
+): Promise<void> {
+  const served = deps.registry.lookup(info.group, info.version, info.resource);
+  if (!served) {
+    throw errors.notFoundPath();
+  }
+  await handleResource({ req, res, info, query, user, deps }, served.def, served.version);
+}
+
+function handleNonResource(deps: ApiDeps, req: IncomingMessage, res: ServerResponse, path: string): void {
+  const accept = req.headers.accept;
+  const parts = path.split('/').filter(Boolean);
+  if (path === '/api' || path === '/apis') {
+    const aggregated = wantsAggregated(accept);
+    if (aggregated) {
+      return sendJson(res, 200, aggregatedDiscovery(deps.registry, path === '/api', aggregated), {
+        contentType: aggregated,
+      });
+    }
+    return sendJson(res, 200, path === '/api' ? apiVersions() : apiGroupList(deps.registry));
+  }
+  if (parts[0] === 'api' && parts.length === 2) return sendOrNotFound(res, apiResourceList(deps.registry, '', parts[1]));
+  if (parts[0] === 'apis' && parts.length === 2) return sendOrNotFound(res, apiGroup(deps.registry, parts[1]));
+  if (parts[0] === 'apis' && parts.length === 3) {
+    return sendOrNotFound(res, apiResourceList(deps.registry, parts[1], parts[2]));
+  }
+  if (path === '/openapi/v2' || path === '/swagger.json') {
+    const doc = deps.openapi.v2();
+    return sendCached(req, res, doc.body, doc.etag);
+  }
+  if (path === '/openapi/v3') return sendJson(res, 200, deps.openapi.v3Index());
+  if (parts[0] === 'openapi' && parts[1] === 'v3' && parts.length > 2) {
+    const doc = deps.openapi.v3(parts.slice(2).join('/'));
+    if (!doc) throw errors.notFoundPath();
+    return sendCached(req, res, doc.body, doc.etag);
+  }
+  if (path === '/') {
+    return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/openapi/v2', '/openapi/v3', '/readyz', '/version'] });
+  }
+  throw errors.notFoundPath();
+}
+
+function sendOrNotFound(res: ServerResponse, body: object | undefined): void {
+  if (!body) throw errors.notFoundPath();
+  sendJson(res, 200, body);
+}
+
+/** OpenAPI documents are large and change rarely: answer If-None-Match with 304. */
+function sendCached(req: IncomingMessage, res: ServerResponse, body: string, etag: string): void {
+  const quoted = `"${etag}"`;
+  if (req.headers['if-none-match'] === quoted) {
+    res.writeHead(304, { ETag: quoted });
+    res.end();
+    return;
+  }
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    ETag: quoted,
+    'Cache-Control': 'public, immutable',
+  });
+  res.end(body);
+}
