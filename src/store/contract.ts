@@ -206,6 +206,16 @@ export function storeContract(name: string, open: OpenStore): void {
       assert.equal(events[5].prev, undefined);
     });
 
+    test('watch from a future revision starts after it', async () => {
+      const from = await store.currentRevision();
+      const watching = takeEvents(store, '/fu/', from + 2, 1);
+      for (const k of ['/fu/1', '/fu/2', '/fu/3']) await store.create(k, 'x');
+      assert.deepEqual(
+        (await watching).map((e) => [e.kv.key, e.kv.modRevision]),
+        [['/fu/3', from + 3]],
+      );
+    });
+
     test('watch filters by string prefix', async () => {
       const from = await store.currentRevision();
       const watching = takeEvents(store, '/a/', from, 2);

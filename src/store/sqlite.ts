@@ -157,8 +157,11 @@ class SqliteStoreImpl implements SqliteStore {
         pos = rows.length < REPLAY_PAGE_ROWS ? upTo : (rows[rows.length - 1].rev as number);
         if (rows.length > 0) yield rows.map(rowToEvent);
       }
+      // Watching from a future revision: skip live events up to it.
+      const skipTo = options.afterRevision > upTo ? options.afterRevision : 0;
       for (;;) {
-        const batch = sub.take();
+        let batch = sub.take();
+        if (skipTo > 0) batch = batch.filter((e) => e.kv.modRevision > skipTo);
         if (batch.length > 0) {
           yield batch;
           continue;
