@@ -151,8 +151,10 @@ export function storeContract(name: string, open: OpenStore): void {
     });
 
     test('list at an older revision sees history', async () => {
+      const z = await store.create('/h/z', 'gone before');
       const a = await store.create('/h/a', 'a1');
       const b = await store.create('/h/b', 'b1');
+      await store.delete('/h/z', z.modRevision);
       const at = await store.currentRevision();
       await store.update('/h/a', 'a2', a.modRevision);
       await store.delete('/h/b', b.modRevision);
