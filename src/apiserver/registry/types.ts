@@ -28,12 +28,6 @@ export type Strategy = {
   nameRule?: NameRule;
   /** Problems with a new or updated object, one cause per bad field (field like "spec.replicas"). */
   validate?(obj: KubeObject, old: KubeObject | undefined): StatusCause[];
-  /**
-   * Like validate, but against the schema of the request's version (custom
-   * resources: each version has its own schema). Called before conversion
-   * when present.
-   */
-  validateIn?(obj: KubeObject, version: string, old: KubeObject | undefined): StatusCause[];
   /** Server-set fields on create (e.g. a pod's status.phase Pending). */
   prepareForCreate?(obj: KubeObject): void;
   /** Server-set fields on update of the main resource. */
