@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors, isNotFound } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/types.ts';
+import { IMMORTAL_NAMESPACES } from '../admission.ts';
 import type { ResourceDef } from '../registry/types.ts';
 import type { FieldValidation, RequestContext, UserInfo } from '../resources/context.ts';
 import { type DeleteOptions, deleteObject } from '../resources/deletion.ts';
@@ -267,6 +268,9 @@ async function deleteOptionsOf(call: Call): Promise<DeleteOptions> {
 async function handleDelete(call: Call, def: ResourceDef, version: string): Promise<void> {
   const { info, deps } = call;
   requireNamespace(def, info);
+  if (def.group === '' && def.plural === 'namespaces' && IMMORTAL_NAMESPACES.includes(info.name)) {
+    throw errors.forbidden(`namespaces "${info.name}" is forbidden: this namespace may not be deleted`);
+  }
   const options = await deleteOptionsOf(call);
   const ctx = requestContext(call);
   const result = await deleteObject({ objects: deps.objects, def, version, namespace: info.namespace, name: info.name, options, ctx });

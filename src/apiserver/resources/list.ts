@@ -2,7 +2,7 @@
 // resourceVersion semantics, reading through the store.
 import { errors } from '../../api/errors.ts';
 import type { KubeObject, ListMeta } from '../../api/types.ts';
-import { CompactedError, type Store } from '../../store/types.ts';
+import { CompactedError, FutureRevisionError, type Store } from '../../store/types.ts';
 import type { ResourceDef } from '../registry/types.ts';
 import { decode, resourcePrefix, toVersion } from './codec.ts';
 
@@ -108,6 +108,9 @@ export async function listObjects(
       startAfter = lastKey;
     }
   } catch (err) {
+    if (err instanceof FutureRevisionError) {
+      throw errors.timeout(`Too large resource version: ${revision}, current: ${await store.currentRevision()}`);
+    }
     if (err instanceof CompactedError) {
       throw errors.gone(
         req.continueToken

@@ -40,6 +40,8 @@ export async function* watchObjects(
     if (req.sendInitialEvents && req.allowBookmarks) {
       yield { type: 'BOOKMARK', object: bookmark(def, version, after, { [INITIAL_EVENTS_END]: 'true' }) };
     }
+  } else if (rv === '' || rv === '0') {
+    after = await store.currentRevision(); // "start at any point", without the initial state
   } else {
     after = parseResourceVersion(rv);
   }

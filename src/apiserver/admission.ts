@@ -1,0 +1,32 @@
+// Built-in admission: what Kubernetes' NamespaceLifecycle plugin enforces.
+import { errors } from '../api/errors.ts';
+import type { ResourceDef } from './registry/types.ts';
+import type { AdmissionHook } from './resources/context.ts';
+import type { ObjectService } from './resources/objects.ts';
+
+/** Namespaces the server creates on start. */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+/** Namespaces that cannot be deleted (Kubernetes' NamespaceLifecycle "immortal" set). */
+export const IMMORTAL_NAMESPACES = ['default', 'kube-system', 'kube-public'];
+
+/**
+ * Objects may be created only in a namespace that exists and is not being
+ * deleted; the system namespaces cannot be deleted.
+ */
+export function namespaceLifecycle(objects: ObjectService, namespaces: () => ResourceDef): AdmissionHook {
+  return async ({ operation, def, obj }) => {
+    if (operation !== 'create' || !def.namespaced) return;
+    const name = obj.metadata.namespace ?? '';
+    let phase: string | undefined;
+    try {
+      phase = (await objects.getStored(namespaces(), '', name)).obj.status?.phase;
+    } catch {
+      throw errors.notFound({ group: '', resource: 'namespaces' }, name);
+    }
+    if (phase === 'Terminating') {
+      throw errors.forbidden(
+        `${def.plural}${def.group ? `.${def.group}` : ''} "${obj.metadata.name ?? obj.metadata.generateName ?? ''}" is forbidden: unable to create new content in namespace ${name} because it is being terminated`,
+      );
+    }
+  };
+}

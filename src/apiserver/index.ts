@@ -1,0 +1,99 @@
+// The API server as one component: HTTPS listener, resources on the store,
+// built-in admission, bootstrap objects and CRD serving. cli/ starts it.
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../lib/log.ts';
+import type { Store } from '../store/types.ts';
+import { namespaceLifecycle } from './admission.ts';
+import { applyPatch } from './patch/index.ts';
+import { serverSideApply, trackManagedFields } from './apply/index.ts';
+import { allowAuthenticated, type TokenEntry, tokenAuthenticator } from './auth.ts';
+import { bootstrap } from './bootstrap.ts';
+import type { TlsMaterial } from './certs.ts';
+import { watchCrds } from './crd-serving.ts';
+import type { ApiDeps, SubresourceHandler } from './http/deps.ts';
+import { createRequestHandler } from './http/server.ts';
+import { createOpenApiDocs } from './openapi/index.ts';
+import { builtinResources } from './registry/index.ts';
+import { buildFilter } from './resources/filters.ts';
+import { ObjectService } from './resources/objects.ts';
+import { ResourceRegistry } from './resources/registry.ts';
+import { createSchemaSource, checkFields } from './schema/index.ts';
+
+export type ApiServerOptions = {
+  store: Store;
+  tls: TlsMaterial;
+  port: number;
+  bind: string;
+  tokens: TokenEntry[];
+  signal: AbortSignal;
+  log: Logger;
+};
+
+export type ApiServer = {
+  /** https://<bind>:<port> as clients should dial it. */
+  url: string;
+  port: number;
+  registry: ResourceRegistry;
+  /** Serves connect-style subresources (pods/log, pods/exec, …) once an agent registers them. */
+  subresources: Map<string, SubresourceHandler>;
+  closed: Promise<void>;
+};
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { store, log, signal } = options;
+  const registry = new ResourceRegistry(builtinResources());
+  const schemas = createSchemaSource();
+  const namespacesDef = () => registry.byGroupResource('', 'namespaces')!;
+  const admission = [] as ConstructorParameters<typeof ObjectService>[0]['admission'];
+  const objects = new ObjectService({
+    store,
+    admission,
+    fieldCheck: ({ def, version, obj }) => {
+      const root = schemas.root(def.group, version, def.kind);
+      if (!root) return { unknown: [], invalid: [] };
+      const check = checkFields(schemas, root, obj);
+      return { unknown: [...check.duplicates, ...check.unknown], invalid: check.invalid };
+    },
+    managedFields: (args) => trackManagedFields({ ...args, schemas }),
+  });
+  admission.push(namespaceLifecycle(objects, namespacesDef));
+
+  let ready = false;
+  const subresources = new Map<string, SubresourceHandler>();
+  const deps: ApiDeps = {
+    registry,
+    objects,
+    store,
+    schemas,
+    authenticate: tokenAuthenticator(options.tokens),
+    authorize: allowAuthenticated,
+    buildFilter,
+    applyPatch: (type, original, patch, schema) => applyPatch(type, original, patch, { schema, source: schemas }),
+    serverSideApply: (args) => serverSideApply({ ...args, schemas }),
+    openapi: createOpenApiDocs(registry, schemas),
+    subresources,
+    isReady: () => ready,
+    log,
+  };
+
+  const server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, createRequestHandler(deps));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.bind, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.bind === '0.0.0.0' || options.bind === '::' ? '127.0.0.1' : options.bind;
+  const closed = new Promise<void>((resolve) => {
+    signal.addEventListener('abort', () => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }, { once: true });
+  });
+
+  await bootstrap({ registry, objects, log });
+  await watchCrds({ registry, schemas, objects, store, signal, log });
+  ready = true;
+  return { url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, port, registry, subresources, closed };
+}

@@ -1,0 +1,151 @@
+// `skiff server`: the control plane (store, API server) on one machine.
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startApiServer } from '../apiserver/index.ts';
+import { ADMIN_USER, NODE_GROUP, loadOrCreateToken } from '../apiserver/auth.ts';
+import { ensureTls } from '../apiserver/certs.ts';
+import { writeKubeconfig } from '../apiserver/kubeconfig.ts';
+import { createLogger } from '../lib/log.ts';
+import { openSqliteStore, startCompactor } from '../store/index.ts';
+import { defaultDataDir } from './paths.ts';
+
+const USAGE = `Usage: skiff server [options]
+
+Runs the control plane: the Kubernetes-compatible API server and its store.
+
+Options:
+  --data-dir DIR          state, kubeconfig and join token (default ${defaultDataDir()})
+  --port PORT             HTTPS port of the API (default 6443)
+  --bind ADDR             address to listen on (default 127.0.0.1)
+  --node-ip IP            this node's IP, added to the serving certificate
+  --node-name NAME        this node's name (default: the hostname)
+  --datastore sqlite|etcd store backend (default sqlite)
+  --etcd-endpoints URLS   etcd endpoints, comma-separated (with --datastore etcd)
+  --no-agent              run the control plane only
+  --cluster-cidr CIDR     pod network (default 10.244.0.0/16)
+  --service-cidr CIDR     Service IPs (default 10.96.0.0/12)
+  --cluster-domain NAME   cluster DNS domain (default cluster.local)
+  --no-upstream-dns       cluster DNS answers cluster names only
+`;
+
+export type ServerOptions = {
+  dataDir: string;
+  port: number;
+  bind: string;
+  nodeIp?: string;
+  nodeName: string;
+  datastore: string;
+  etcdEndpoints: string[];
+  agent: boolean;
+  clusterCidr: string;
+  serviceCidr: string;
+  clusterDomain: string;
+  upstreamDns: boolean;
+};
+
+export function parseServerArgs(argv: string[]): ServerOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      port: { type: 'string', default: '6443' },
+      bind: { type: 'string', default: '127.0.0.1' },
+      'node-ip': { type: 'string' },
+      'node-name': { type: 'string' },
+      datastore: { type: 'string', default: 'sqlite' },
+      'etcd-endpoints': { type: 'string' },
+      'no-agent': { type: 'boolean', default: false },
+      'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
+      'service-cidr': { type: 'string', default: '10.96.0.0/12' },
+      'cluster-domain': { type: 'string', default: 'cluster.local' },
+      'no-upstream-dns': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+  if (values.datastore !== 'sqlite' && values.datastore !== 'etcd') {
+    throw new Error(`--datastore: must be sqlite or etcd, not ${values.datastore}`);
+  }
+  return {
+    dataDir: resolve(values['data-dir'] ?? defaultDataDir()),
+    port,
+    bind: values.bind!,
+    nodeIp: values['node-ip'],
+    nodeName: values['node-name'] ?? hostname().toLowerCase(),
+    datastore: values.datastore!,
+    etcdEndpoints: (values['etcd-endpoints'] ?? '').split(',').filter(Boolean),
+    agent: !values['no-agent'],
+    clusterCidr: values['cluster-cidr']!,
+    serviceCidr: values['service-cidr']!,
+    clusterDomain: values['cluster-domain']!,
+    upstreamDns: !values['no-upstream-dns'],
+  };
+}
+
+/** The first address of the service CIDR: the `kubernetes` Service's ClusterIP. */
+export function firstServiceIp(cidr: string): string {
+  const [base] = cidr.split('/');
+  const octets = base.split('.').map(Number);
+  octets[3] += 1;
+  return octets.join('.');
+}
+
+export async function runServer(argv: string[], signal: AbortSignal): Promise<void> {
+  const started = Date.now();
+  const options = parseServerArgs(argv);
+  const log = createLogger('server');
+  if (options.datastore === 'etcd') {
+    throw new Error('--datastore etcd is not available yet in this version of skiff; use sqlite (the default)');
+  }
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  print(`skiff server: data in ${options.dataDir}`);
+
+  const store = await openSqliteStore({ path: join(options.dataDir, 'db', 'state.db') });
+  const compactor = startCompactor(store, { signal, onError: (err) => log.warn('compaction failed', { err }) });
+  const tls = await ensureTls(join(options.dataDir, 'tls'), {
+    dnsNames: [
+      'localhost',
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      `kubernetes.default.svc.${options.clusterDomain}`,
+      options.nodeName,
+    ],
+    ips: [...new Set(['127.0.0.1', firstServiceIp(options.serviceCidr), ...(options.nodeIp ? [options.nodeIp] : [])])],
+  });
+  const adminToken = loadOrCreateToken(join(options.dataDir, 'admin-token'));
+  const joinTokenPath = join(options.dataDir, 'token');
+  const joinToken = loadOrCreateToken(joinTokenPath);
+  const api = await startApiServer({
+    store,
+    tls,
+    port: options.port,
+    bind: options.bind,
+    tokens: [
+      { token: adminToken, user: ADMIN_USER },
+      { token: joinToken, user: { name: 'system:node-bootstrap', groups: [NODE_GROUP, 'system:authenticated'] } },
+    ],
+    signal,
+    log: log.child('apiserver'),
+  });
+  const kubeconfigPath = join(options.dataDir, 'kubeconfig.yaml');
+  writeKubeconfig(kubeconfigPath, { server: api.url, caPem: tls.caPem, token: adminToken });
+  print(`skiff server: kubeconfig ${kubeconfigPath}`);
+  print(`skiff server: join token ${joinTokenPath}`);
+  if (options.agent) print('skiff server: the node agent is not part of this version yet; running the control plane only');
+  print(`skiff server: ready at ${api.url} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  print(`  try: KUBECONFIG=${kubeconfigPath} kubectl get namespaces`);
+
+  await api.closed;
+  await compactor.stopped;
+  await store.close();
+}

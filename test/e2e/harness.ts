@@ -1,0 +1,132 @@
+// Runs a real `skiff server` (as a user would, from bin/skiff.js) and real
+// kubectl against it. Tests run inside the network namespace npm test makes.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+/** A server that has not said "ready" by then is broken. */
+const START_TIMEOUT_MS = 30_000;
+/** One kubectl call should never take this long against a local server. */
+const KUBECTL_TIMEOUT_MS = 60_000;
+
+export type RunResult = { code: number; stdout: string; stderr: string };
+
+export type TestServer = {
+  dataDir: string;
+  kubeconfig: string;
+  url: string;
+  kubectl(args: string[], options?: { input?: string; timeoutMs?: number }): Promise<RunResult>;
+  /** kubectl that must succeed; returns stdout. */
+  k(args: string[], input?: string): Promise<string>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+function waitForReady(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), START_TIMEOUT_MS);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /ready at (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}\n${err}`));
+    });
+  });
+}
+
+export function run(cmd: string, args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? KUBECTL_TIMEOUT_MS);
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export async function startServer(extraArgs: string[] = []): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
+  const cacheDir = join(dataDir, 'kubectl-cache');
+  const kubeconfig = join(dataDir, 'kubeconfig.yaml');
+  let child: ChildProcess;
+  let url = '';
+  const launch = async () => {
+    child = spawn(process.execPath, [join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--port', '0', '--no-agent', ...extraArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SKIFF_LOG: process.env.SKIFF_LOG ?? 'warn' },
+    });
+    url = await waitForReady(child);
+  };
+  const stopChild = async () => {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  await launch();
+  const kubectl: TestServer['kubectl'] = (args, options = {}) =>
+    run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], options);
+  return {
+    dataDir,
+    kubeconfig,
+    get url() {
+      return url;
+    },
+    kubectl,
+    async k(args, input) {
+      const result = await kubectl(args, { input });
+      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}${result.stdout}`);
+      return result.stdout;
+    },
+    async restart() {
+      await stopChild();
+      await launch();
+    },
+    async stop() {
+      await stopChild();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it returns a value that is not undefined/false, or fails after timeoutMs. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
