@@ -60,7 +60,9 @@ function loadDocs(name: string): Docs {
       .split('\n')
       .map((l) => l.replace(/^\s*\*\s?/, ''))
       .join('\n')
-      .trim();
+      .trim()
+      // The generator escaped quotes and backslashes inside the comments.
+      .replace(/\\(["'\\])/g, '$1');
   const entry = /(?:\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*)?(?:export declare class \w+|'([^']+)'(\??):)/g;
   for (let m = entry.exec(text); m; m = entry.exec(text)) {
     if (m[2] === undefined) {
@@ -210,7 +212,9 @@ function main(): void {
     const semantics = fieldSemantics[name] ?? {};
     for (const attr of model.attrs) {
       const field: Schema = { ...fieldSchema(model, attr, attr.type) };
-      const description = docs.fields.get(attr.baseName);
+      // client-node drops the descriptions of fields whose type is another model; the type's own stands in.
+      const description =
+        docs.fields.get(attr.baseName) ?? (models.has(attr.type) ? loadDocs(attr.type).type : undefined);
       if (description) field.description = description;
       const s = semantics[attr.baseName];
       if (s?.strategy) field['x-kubernetes-patch-strategy'] = s.strategy;
@@ -253,6 +257,7 @@ function addLegacyWorkloads(definitions: Record<string, Schema>): void {
       const spec = structuredClone(definitions[`${apps}${kind}Spec`]);
       // Before apps/v1 the selector was optional (defaulted from the template's labels).
       delete spec.required;
+      // apps/v1beta1 and extensions/v1beta1 Deployments had spec.rollbackTo (dropped in apps/v1beta2).
       if (kind === 'Deployment' && version === 'v1beta1') {
         spec.properties!.rollbackTo = {
           $ref: `#/definitions/${prefix}RollbackConfig`,

@@ -36,6 +36,8 @@ export interface MutableSchemaSource extends SchemaSource {
   roots(group: string, version: string): RootEntry[];
   /** All built-in definitions by name (shared, do not mutate). */
   definitions(): Record<string, Schema>;
+  /** Bumped by every addRoot/removeRoot, so caches of derived documents know when to rebuild. */
+  generation(): number;
 }
 
 const gvkKey = (group: string, version: string, kind: string) => `${group}/${version}/${kind}`;
@@ -67,6 +69,7 @@ export function refName(ref: string): string | undefined {
 export function createSchemaSource(): MutableSchemaSource {
   const runtime = new Map<string, RootEntry>();
   const runtimeByName = new Map<string, Schema>();
+  let generation = 0;
 
   const definition = (name: string): Schema | undefined => runtimeByName.get(name) ?? builtins().defs[name];
   const rootName = (group: string, version: string, kind: string): string | undefined => {
@@ -103,6 +106,7 @@ export function createSchemaSource(): MutableSchemaSource {
       if (old) runtimeByName.delete(old.name);
       runtime.set(gvkKey(group, version, kind), { group, version, kind, name, schema: withGvk, runtime: true });
       runtimeByName.set(name, withGvk);
+      generation++;
     },
     removeRoot(group, version, kind) {
       const key = gvkKey(group, version, kind);
@@ -110,6 +114,7 @@ export function createSchemaSource(): MutableSchemaSource {
       if (!old) return;
       runtime.delete(key);
       runtimeByName.delete(old.name);
+      generation++;
     },
     definition,
     rootName,
@@ -125,5 +130,6 @@ export function createSchemaSource(): MutableSchemaSource {
       return out;
     },
     definitions: () => builtins().defs,
+    generation: () => generation,
   };
 }

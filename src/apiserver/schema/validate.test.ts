@@ -52,7 +52,7 @@ describe('checkFields', () => {
 
   test('map values (labels, annotations, resources) are not unknown fields but are type-checked', () => {
     const obj = deployment(goodSpec());
-    obj.metadata.labels = { app: 'web', tier: 'front' };
+    (obj.metadata as Record<string, unknown>).labels = { app: 'web', tier: 'front' };
     assert.deepEqual(checkFields(source, deploymentRoot(), obj).unknown, []);
     (obj.metadata.labels as Record<string, unknown>).n = 3;
     const r = checkFields(source, deploymentRoot(), obj);
