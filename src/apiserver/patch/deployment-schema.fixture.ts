@@ -54,7 +54,10 @@ export const definitions: Record<string, Schema> = {
   },
   RollingUpdateDeployment: {
     type: 'object',
-    properties: { maxSurge: { 'x-kubernetes-int-or-string': true }, maxUnavailable: { 'x-kubernetes-int-or-string': true } },
+    properties: {
+      maxSurge: { 'x-kubernetes-int-or-string': true },
+      maxUnavailable: { 'x-kubernetes-int-or-string': true },
+    },
   },
   PodTemplateSpec: { type: 'object', properties: { metadata: ref('ObjectMeta'), spec: ref('PodSpec') } },
   PodSpec: {

@@ -25,7 +25,12 @@ function badRequest(patch: unknown, code = 400): string {
   let message = '';
   assert.throws(
     () => applyJsonPatch({}, patch),
-    (err: unknown) => err instanceof ApiError && err.code === code && Boolean((message = err.message)),
+    (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.code, code);
+      message = err.message;
+      return true;
+    },
   );
   return message;
 }
@@ -68,7 +73,9 @@ describe('JSON patch: add', () => {
       { op: 'add', path: '/metadata/labels/a~0b', value: 'tilde' },
       { op: 'add', path: '/metadata/labels/~01', value: 'not a slash' },
     ]);
-    assert.deepEqual(out, { metadata: { labels: { 'app.kubernetes.io/name': 'web', 'a~b': 'tilde', '~1': 'not a slash' } } });
+    assert.deepEqual(out, {
+      metadata: { labels: { 'app.kubernetes.io/name': 'web', 'a~b': 'tilde', '~1': 'not a slash' } },
+    });
   });
 
   test('an empty token names the empty key', () => {
@@ -233,7 +240,10 @@ describe('JSON patch: safety', () => {
     assert.deepEqual({ original, patch }, snapshot);
     (out.a.b[1] as { deep: boolean }).deep = false;
     assert.deepEqual(patch[0].value, { deep: true });
-    rejects(original, [{ op: 'remove', path: '/a/b/0' }, { op: 'remove', path: '/zzz' }]);
+    rejects(original, [
+      { op: 'remove', path: '/a/b/0' },
+      { op: 'remove', path: '/zzz' },
+    ]);
     assert.deepEqual(original, snapshot.original);
   });
 
