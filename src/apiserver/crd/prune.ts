@@ -28,18 +28,25 @@ const additional = (s: Schema): Schema | undefined | false =>
 export function prune(obj: Record<string, unknown>, schema: Schema | undefined): string[] {
   const ctx: Ctx = { unknown: [] };
   const root: Schema = { ...(isObject(schema) ? schema : {}), 'x-kubernetes-embedded-resource': true };
-  pruneValue(obj, root, '', ctx);
+  pruneAt(obj, root, '', ctx);
   return ctx.unknown.sort();
 }
 
-function pruneValue(x: unknown, s: Schema | undefined, p: string, ctx: Ctx): void {
+/** Prunes a value that is not a resource root (e.g. a schema's default); returns the removed paths. */
+export function pruneValue(x: unknown, s: Schema | undefined): string[] {
+  const ctx: Ctx = { unknown: [] };
+  pruneAt(x, s, '', ctx);
+  return ctx.unknown.sort();
+}
+
+function pruneAt(x: unknown, s: Schema | undefined, p: string, ctx: Ctx): void {
   if (preserves(s)) {
     skipPrune(x, s!, p, ctx);
     return;
   }
   if (Array.isArray(x)) {
     x.forEach((v, i) => {
-      pruneValue(v, isObject(s) ? s.items : undefined, `${p}[${i}]`, ctx);
+      pruneAt(v, isObject(s) ? s.items : undefined, `${p}[${i}]`, ctx);
     });
     return;
   }
@@ -53,8 +60,8 @@ function pruneValue(x: unknown, s: Schema | undefined, p: string, ctx: Ctx): voi
     if (embedded(s) && META.has(k)) continue;
     const prop = s.properties?.[k];
     const ap = additional(s);
-    if (prop) pruneValue(x[k], prop, child(p, k), ctx);
-    else if (ap !== false) pruneValue(x[k], ap, child(p, k), ctx);
+    if (prop) pruneAt(x[k], prop, child(p, k), ctx);
+    else if (ap !== false) pruneAt(x[k], ap, child(p, k), ctx);
     else {
       if (!META.has(k) || p !== '') ctx.unknown.push(child(p, k));
       delete x[k];
@@ -75,8 +82,8 @@ function skipPrune(x: unknown, s: Schema, p: string, ctx: Ctx): void {
     if (embedded(s) && META.has(k)) continue;
     const prop = s.properties?.[k];
     const ap = additional(s);
-    if (prop) pruneValue(x[k], prop, child(p, k), ctx);
-    else if (ap !== false) pruneValue(x[k], ap, child(p, k), ctx);
+    if (prop) pruneAt(x[k], prop, child(p, k), ctx);
+    else if (ap !== false) pruneAt(x[k], ap, child(p, k), ctx);
   }
 }
 

@@ -16,7 +16,7 @@ const IN = 'body';
 const INT32 = { min: -2147483648, max: 2147483647 };
 // Kubernetes reports errors that carry no field (anyOf/oneOf/allOf/not and
 // range-conversion failures) against a nil field path, which prints so.
-const NO_FIELD = '<nil>';
+export const NO_FIELD = '<nil>';
 
 type Errs = StatusCause[];
 

@@ -6,7 +6,8 @@ import type { StatusCause } from '../../api/types.ts';
 import { isObject } from '../../api/types.ts';
 import type { Schema } from '../schema/types.ts';
 import { fieldError as fe, goJson, path } from './field-errors.ts';
-import { validateValue } from './schema-validate.ts';
+import { pruneValue } from './prune.ts';
+import { NO_FIELD, validateValue } from './schema-validate.ts';
 
 const OPENAPI_TYPES = ['array', 'boolean', 'integer', 'number', 'object', 'string'];
 const META_FIELDS = new Set(['apiVersion', 'kind', 'metadata']);
@@ -84,7 +85,7 @@ export function validateCrdSchema(schema: Schema, at: string, opts: { statusEnab
   const structural = [...structuralInvariants(schema, 'root', at), ...completeness(schema, at)];
   structural.sort((a, b) => (causeText(a) < causeText(b) ? -1 : causeText(a) > causeText(b) ? 1 : 0));
   errs.push(...structural);
-  if (structural.length === 0) errs.push(...validateDefaults(schema, at, ''));
+  if (structural.length === 0) errs.push(...validateDefaults(schema, at, true));
   errs.push(...openApiRules(schema, at, { root: true, insideMeta: false, defaultsForbidden: '' }));
   return errs;
 }
@@ -290,22 +291,27 @@ function completeness(s: Schema, at: string): StatusCause[] {
   return errs;
 }
 
-/** Each default must itself validate against the schema it sits in. */
-function validateDefaults(s: Schema, at: string, objPath: string): StatusCause[] {
+/**
+ * Each default must be pruned and valid against the schema it sits in.
+ * Kubernetes validates it as a document of its own, so messages name paths
+ * relative to the default (" in body must be of type integer").
+ */
+function validateDefaults(s: Schema, at: string, root: boolean): StatusCause[] {
   if (!isObject(s)) return [];
   const errs: StatusCause[] = [];
-  if (s.default !== undefined && objPath !== '') {
-    for (const c of validateValue(s.default, s, objPath)) {
-      errs.push(fe.invalid(`${at}.default`, s.default, `${c.field}: ${c.message}`));
+  if (s.default !== undefined && !root) {
+    const dAt = `${at}.default`;
+    const copy = structuredClone(s.default);
+    if (pruneValue(copy, s).length > 0) errs.push(fe.invalid(dAt, s.default, 'must not have unknown fields'));
+    else {
+      for (const c of validateValue(s.default, s, '')) {
+        errs.push({ ...c, field: c.field === NO_FIELD ? dAt : `${dAt}.${c.field}` });
+      }
     }
   }
-  for (const k of sortedKeys(s.properties)) {
-    errs.push(...validateDefaults(s.properties![k], path.key(`${at}.properties`, k), path.child(objPath, k)));
-  }
-  if (isObject(s.items)) errs.push(...validateDefaults(s.items, `${at}.items`, `${objPath}[0]`));
-  if (isObject(s.additionalProperties)) {
-    errs.push(...validateDefaults(s.additionalProperties, `${at}.additionalProperties`, `${objPath}[key]`));
-  }
+  for (const k of sortedKeys(s.properties)) errs.push(...validateDefaults(s.properties![k], path.key(`${at}.properties`, k), false));
+  if (isObject(s.items)) errs.push(...validateDefaults(s.items, `${at}.items`, false));
+  if (isObject(s.additionalProperties)) errs.push(...validateDefaults(s.additionalProperties, `${at}.additionalProperties`, false));
   return errs;
 }
 
