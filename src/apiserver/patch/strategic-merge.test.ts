@@ -559,3 +559,212 @@ describe('strategic merge patch: safety', () => {
     assert.equal(containersOf(out)[n - 1].image, 'y');
   });
 });
+
+describe('strategic merge patch: cases from Kubernetes strategicpatch tests (live + patch → result)', () => {
+  const mergingList: Schema = {
+    type: 'array',
+    items: { type: 'object' },
+    'x-kubernetes-patch-merge-key': 'name',
+    'x-kubernetes-patch-strategy': 'merge',
+  };
+  const mergingIntList: Schema = { type: 'array', items: { type: 'integer' }, 'x-kubernetes-patch-strategy': 'merge' };
+  const item: Schema = {
+    type: 'object',
+    properties: {
+      mergingList,
+      mergingIntList,
+      nonMergingIntList: { type: 'array', items: { type: 'integer' } },
+      simpleMap: { type: 'object', additionalProperties: { type: 'string' } },
+      retainKeysMap: {
+        type: 'object',
+        'x-kubernetes-patch-strategy': 'retainKeys',
+        properties: { name: { type: 'string' }, value: { type: 'string' }, mergingList },
+      },
+    },
+  };
+  const cases: [string, Doc, Doc, Doc][] = [
+    [
+      'delete items in lists of scalars',
+      { mergingIntList: [1, 2, 3, 4] },
+      { '$setElementOrder/mergingIntList': [1, 2], '$deleteFromPrimitiveList/mergingIntList': [3] },
+      { mergingIntList: [1, 2, 4] },
+    ],
+    [
+      'delete all duplicate items in lists of scalars',
+      { mergingIntList: [1, 2, 3, 3, 4] },
+      { '$setElementOrder/mergingIntList': [1, 2], '$deleteFromPrimitiveList/mergingIntList': [3] },
+      { mergingIntList: [1, 2, 4] },
+    ],
+    [
+      'add and delete items in lists of scalars',
+      { mergingIntList: [1, 2, 3, 4] },
+      { '$setElementOrder/mergingIntList': [1, 2, 4], '$deleteFromPrimitiveList/mergingIntList': [3] },
+      { mergingIntList: [1, 2, 4] },
+    ],
+    [
+      'merge lists of maps',
+      {
+        mergingList: [
+          { name: '1', other: 'a' },
+          { name: '2', value: '2', other: 'b' },
+        ],
+      },
+      {
+        '$setElementOrder/mergingList': [{ name: '4' }, { name: '1' }, { name: '2' }, { name: '3' }],
+        mergingList: [
+          { name: '4', value: '4' },
+          { name: '3', value: '3' },
+        ],
+      },
+      {
+        mergingList: [
+          { name: '4', value: '4' },
+          { name: '1', other: 'a' },
+          { name: '2', value: '2', other: 'b' },
+          { name: '3', value: '3' },
+        ],
+      },
+    ],
+    [
+      'merge lists of maps with conflict',
+      {
+        mergingList: [
+          { name: '1', other: 'a' },
+          { name: '2', value: '3', other: 'b' },
+        ],
+      },
+      {
+        '$setElementOrder/mergingList': [{ name: '1' }, { name: '2' }, { name: '3' }],
+        mergingList: [
+          { name: '2', value: '2' },
+          { name: '3', value: '3' },
+        ],
+      },
+      {
+        mergingList: [
+          { name: '1', other: 'a' },
+          { name: '2', value: '2', other: 'b' },
+          { name: '3', value: '3' },
+        ],
+      },
+    ],
+    [
+      'nested patch merge with empty list',
+      { name: 'hi', mergingList: [{ name: 'hello2' }] },
+      {
+        '$setElementOrder/mergingList': [{ name: 'hello' }, { name: 'doesntexist' }],
+        mergingList: [{ name: 'hello' }],
+      },
+      { name: 'hi', mergingList: [{ name: 'hello' }, { name: 'hello2' }] },
+    ],
+    [
+      '$setElementOrder names an item the list does not have',
+      { mergingList: [{ name: '1' }, { name: '3' }] },
+      {
+        '$setElementOrder/mergingList': [{ name: '3' }, { name: '2' }, { name: '1' }],
+        mergingList: [
+          { name: '3', value: '3' },
+          { name: '1', value: '1' },
+        ],
+      },
+      {
+        mergingList: [
+          { name: '3', value: '3' },
+          { name: '1', value: '1' },
+        ],
+      },
+    ],
+    [
+      '$setElementOrder names an int the list does not have',
+      { mergingIntList: [1, 3] },
+      { '$setElementOrder/mergingIntList': [3, 2, 1] },
+      { mergingIntList: [3, 1] },
+    ],
+    [
+      'retainKeys map adds an item in a nested merging list',
+      { retainKeysMap: { name: 'foo', mergingList: [{ name: 'a' }, { name: 'b' }, { name: 'x' }] } },
+      {
+        retainKeysMap: {
+          $retainKeys: ['mergingList', 'name'],
+          '$setElementOrder/mergingList': [{ name: 'a' }, { name: 'b' }, { name: 'c' }],
+          mergingList: [{ name: 'c' }],
+        },
+      },
+      { retainKeysMap: { name: 'foo', mergingList: [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'x' }] } },
+    ],
+    [
+      'retainKeys map deletes a nested merging list',
+      { retainKeysMap: { name: 'foo', mergingList: [{ name: 'a' }, { name: 'b' }] } },
+      { retainKeysMap: { $retainKeys: ['name', 'value'], value: 'bar', mergingList: null } },
+      { retainKeysMap: { name: 'foo', value: 'bar' } },
+    ],
+    [
+      'retainKeys map deletes an item in a nested merging list',
+      { retainKeysMap: { name: 'foo', mergingList: [{ name: 'a' }, { name: 'b' }, { name: 'x' }] } },
+      {
+        retainKeysMap: {
+          $retainKeys: ['mergingList', 'name'],
+          '$setElementOrder/mergingList': [{ name: 'a' }],
+          mergingList: [{ name: 'b', $patch: 'delete' }],
+        },
+      },
+      { retainKeysMap: { name: 'foo', mergingList: [{ name: 'a' }, { name: 'x' }] } },
+    ],
+    [
+      'delete all maps from a merging list',
+      {
+        mergingList: [
+          { name: '1', other: 'a' },
+          { name: '2', other: 'b' },
+        ],
+      },
+      {
+        mergingList: [
+          { name: '1', $patch: 'delete' },
+          { name: '2', $patch: 'delete' },
+        ],
+      },
+      { mergingList: [] },
+    ],
+    [
+      'defined null values remove current fields',
+      { name: 'a', other: 'a' },
+      { name: '1', value: '1', other: null },
+      { name: '1', value: '1' },
+    ],
+    [
+      'replace list of scalars',
+      { nonMergingIntList: [1, 4] },
+      { nonMergingIntList: [2, 3] },
+      { nonMergingIntList: [2, 3] },
+    ],
+    [
+      'delete field from nested map',
+      { simpleMap: { key1: '1', key2: '1', other: 'a' } },
+      { simpleMap: { key2: null } },
+      { simpleMap: { key1: '1', other: 'a' } },
+    ],
+  ];
+  for (const [name, live, patch, expected] of cases) {
+    test(name, () => assert.deepEqual(smp(live, patch, item), expected));
+  }
+
+  test('patch lists out of $setElementOrder order are rejected', () => {
+    const wrongOrder = (live: Doc, patch: Doc) =>
+      assert.throws(
+        () => smp(live, patch, item),
+        (err: unknown) => err instanceof ApiError && err.code === 400 && /doesn't match/.test(err.message),
+      );
+    wrongOrder(
+      { mergingList: [{ name: '1' }, { name: '3' }, { name: '2' }] },
+      {
+        '$setElementOrder/mergingList': [{ name: '1' }, { name: '2' }, { name: '3' }],
+        mergingList: [
+          { name: '3', value: '3' },
+          { name: '1', value: '1' },
+        ],
+      },
+    );
+    wrongOrder({ mergingIntList: [1, 3, 2] }, { '$setElementOrder/mergingIntList': [1, 2, 3], mergingIntList: [3, 1] });
+  });
+});
