@@ -34,7 +34,10 @@ export function cronTab(): CustomResourceDefinition {
               },
             },
           },
-          subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
+          subresources: {
+            status: {},
+            scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' },
+          },
           additionalPrinterColumns: [
             { name: 'Spec', type: 'string', jsonPath: '.spec.cronSpec' },
             { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas' },
@@ -54,7 +57,11 @@ const destinationRuleSchema = {
       required: ['host'],
       properties: {
         host: { type: 'string' as const },
-        exportTo: { type: 'array' as const, items: { type: 'string' as const }, 'x-kubernetes-list-type': 'set' as const },
+        exportTo: {
+          type: 'array' as const,
+          items: { type: 'string' as const },
+          'x-kubernetes-list-type': 'set' as const,
+        },
         trafficPolicy: {
           type: 'object' as const,
           properties: {
@@ -66,8 +73,14 @@ const destinationRuleSchema = {
                 { required: ['consistentHash'] },
               ],
               properties: {
-                simple: { type: 'string' as const, enum: ['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'] },
-                consistentHash: { type: 'object' as const, properties: { httpHeaderName: { type: 'string' as const } } },
+                simple: {
+                  type: 'string' as const,
+                  enum: ['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'],
+                },
+                consistentHash: {
+                  type: 'object' as const,
+                  properties: { httpHeaderName: { type: 'string' as const } },
+                },
               },
             },
             portLevelSettings: {
@@ -75,7 +88,12 @@ const destinationRuleSchema = {
               maxItems: 4096,
               items: {
                 type: 'object' as const,
-                properties: { port: { type: 'object' as const, properties: { number: { type: 'integer' as const, maximum: 4294967295, minimum: 0 } } } },
+                properties: {
+                  port: {
+                    type: 'object' as const,
+                    properties: { number: { type: 'integer' as const, maximum: 4294967295, minimum: 0 } },
+                  },
+                },
               },
             },
           },
@@ -99,7 +117,9 @@ const destinationRuleSchema = {
               type: 'object' as const,
               maxProperties: 4096,
               additionalProperties: { type: 'string' as const, maxLength: 63 },
-              'x-kubernetes-validations': [{ rule: "self.all(key, !key.contains('*'))", message: 'wildcard not allowed in label key match' }],
+              'x-kubernetes-validations': [
+                { rule: "self.all(key, !key.contains('*'))", message: 'wildcard not allowed in label key match' },
+              ],
             },
           },
         },
@@ -118,7 +138,12 @@ export function destinationRule(): CustomResourceDefinition {
     schema: { openAPIV3Schema: structuredClone(destinationRuleSchema) },
     subresources: { status: {} },
     additionalPrinterColumns: [
-      { name: 'Host', type: 'string', description: 'The name of a service from the service registry', jsonPath: '.spec.host' },
+      {
+        name: 'Host',
+        type: 'string',
+        description: 'The name of a service from the service registry',
+        jsonPath: '.spec.host',
+      },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
   });
@@ -129,7 +154,14 @@ export function destinationRule(): CustomResourceDefinition {
     spec: {
       group: 'networking.istio.io',
       scope: 'Namespaced',
-      names: { plural: 'destinationrules', singular: 'destinationrule', kind: 'DestinationRule', listKind: 'DestinationRuleList', shortNames: ['dr'], categories: ['istio-io', 'networking-istio-io'] },
+      names: {
+        plural: 'destinationrules',
+        singular: 'destinationrule',
+        kind: 'DestinationRule',
+        listKind: 'DestinationRuleList',
+        shortNames: ['dr'],
+        categories: ['istio-io', 'networking-istio-io'],
+      },
       versions: [version('v1alpha3', false), version('v1beta1', false), version('v1', true)],
     },
   };

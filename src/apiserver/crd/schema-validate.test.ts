@@ -7,12 +7,20 @@ import { applyDefaults, prune, pruneNulls, validateObject } from './schema-valid
 const cronSchema = () => cronTab().spec.versions[0].schema!.openAPIV3Schema!;
 const drSchema = () => destinationRule().spec.versions[2].schema!.openAPIV3Schema!;
 const check = (obj: Record<string, unknown>, schema: Schema = cronSchema()) =>
-  validateObject({ apiVersion: 'x/v1', kind: 'K', metadata: { name: 'n' }, ...obj }, schema).map((c) => `${c.field}: ${c.message}`);
+  validateObject({ apiVersion: 'x/v1', kind: 'K', metadata: { name: 'n' }, ...obj }, schema).map(
+    (c) => `${c.field}: ${c.message}`,
+  );
 
 describe('validateObject', () => {
   test('valid objects pass; apiVersion/kind/metadata at the root are skipped', () => {
     assert.deepEqual(check({ spec: { cronSpec: '* * * * */5', replicas: 3 } }), []);
-    assert.deepEqual(check({ spec: { host: 'reviews', exportTo: ['.'], subsets: [{ name: 'v1', labels: { version: 'v1' } }] } }, drSchema()), []);
+    assert.deepEqual(
+      check(
+        { spec: { host: 'reviews', exportTo: ['.'], subsets: [{ name: 'v1', labels: { version: 'v1' } }] } },
+        drSchema(),
+      ),
+      [],
+    );
   });
 
   test('type, required, enum, pattern and range messages read like Kubernetes', () => {
@@ -27,9 +35,16 @@ describe('validateObject', () => {
     ]);
     const causes = validateObject({ metadata: {}, spec: { cronSpec: '* * * * *', replicas: 0 } }, cronSchema());
     assert.deepEqual(causes, [
-      { reason: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: 0: spec.replicas in body should be greater than or equal to 1' },
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.replicas',
+        message: 'Invalid value: 0: spec.replicas in body should be greater than or equal to 1',
+      },
     ]);
-    assert.equal(validateObject({ metadata: {}, spec: { replicas: 'x', cronSpec: '* * * * *' } }, cronSchema())[0].reason, 'FieldValueTypeInvalid');
+    assert.equal(
+      validateObject({ metadata: {}, spec: { replicas: 'x', cronSpec: '* * * * *' } }, cronSchema())[0].reason,
+      'FieldValueTypeInvalid',
+    );
   });
 
   test('lengths, items, properties, nullable, formats and int-or-string', () => {
@@ -65,11 +80,16 @@ describe('validateObject', () => {
       'spec.port: Invalid value: "boolean": spec.port in body must be of type integer,string: "boolean"',
       'spec.when: Invalid value: "yesterday": spec.when in body must be of type date-time: "yesterday"',
     ]);
-    assert.deepEqual(check({ spec: { when: '2024-05-01T10:00:00Z', port: 'http', count: 3000000000, strict: { b: 1 } } }, schema), [
-      '<nil>: Invalid value: "": strconv.ParseInt: parsing "3000000000": value out of range',
-      'spec.strict: Invalid value: "b": spec.strict.b in body is a forbidden property',
+    assert.deepEqual(
+      check({ spec: { when: '2024-05-01T10:00:00Z', port: 'http', count: 3000000000, strict: { b: 1 } } }, schema),
+      [
+        '<nil>: Invalid value: "": strconv.ParseInt: parsing "3000000000": value out of range',
+        'spec.strict: Invalid value: "b": spec.strict.b in body is a forbidden property',
+      ],
+    );
+    assert.deepEqual(check({ spec: { name: null } }, schema), [
+      'spec.name: Invalid value: "null": spec.name in body must be of type string: "null"',
     ]);
-    assert.deepEqual(check({ spec: { name: null } }, schema), ['spec.name: Invalid value: "null": spec.name in body must be of type string: "null"']);
   });
 
   test('oneOf / not / allOf report like kube-openapi', () => {
@@ -79,7 +99,10 @@ describe('validateObject', () => {
     assert.deepEqual(lb({ simple: 'RANDOM', consistentHash: {} }), [
       '<nil>: Invalid value: "": "spec.trafficPolicy.loadBalancer" must validate one and only one schema (oneOf). Found 2 valid alternatives',
     ]);
-    const allOf: Schema = { type: 'object', properties: { spec: { type: 'object', allOf: [{ required: ['a'] }], not: { required: ['b'] } } } };
+    const allOf: Schema = {
+      type: 'object',
+      properties: { spec: { type: 'object', allOf: [{ required: ['a'] }], not: { required: ['b'] } } },
+    };
     assert.deepEqual(check({ spec: { b: 1 } }, allOf), [
       'spec.a: Required value',
       '<nil>: Invalid value: "": "spec" must validate all the schemas (allOf). None validated',
@@ -88,7 +111,9 @@ describe('validateObject', () => {
   });
 
   test('x-kubernetes-list-type set/map duplicates and embedded resources', () => {
-    assert.deepEqual(check({ spec: { host: 'h', exportTo: ['.', '*', '.'] } }, drSchema()), ['spec.exportTo[2]: Duplicate value: "."']);
+    assert.deepEqual(check({ spec: { host: 'h', exportTo: ['.', '*', '.'] } }, drSchema()), [
+      'spec.exportTo[2]: Duplicate value: "."',
+    ]);
     const schema: Schema = {
       type: 'object',
       properties: {
@@ -99,17 +124,36 @@ describe('validateObject', () => {
               type: 'array',
               'x-kubernetes-list-type': 'map',
               'x-kubernetes-list-map-keys': ['name'],
-              items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, port: { type: 'integer' } } },
+              items: {
+                type: 'object',
+                required: ['name'],
+                properties: { name: { type: 'string' }, port: { type: 'integer' } },
+              },
             },
-            template: { type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true },
+            template: {
+              type: 'object',
+              'x-kubernetes-embedded-resource': true,
+              'x-kubernetes-preserve-unknown-fields': true,
+            },
           },
         },
       },
     };
-    assert.deepEqual(check({ spec: { ports: [{ name: 'a', port: 1 }, { name: 'a', port: 2 }], template: { kind: 'Pod' } } }, schema), [
-      'spec.ports[1]: Duplicate value: {"name":"a"}',
-      'spec.template.apiVersion: Required value',
-    ]);
+    assert.deepEqual(
+      check(
+        {
+          spec: {
+            ports: [
+              { name: 'a', port: 1 },
+              { name: 'a', port: 2 },
+            ],
+            template: { kind: 'Pod' },
+          },
+        },
+        schema,
+      ),
+      ['spec.ports[1]: Duplicate value: {"name":"a"}', 'spec.template.apiVersion: Required value'],
+    );
   });
 });
 

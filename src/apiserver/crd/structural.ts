@@ -309,9 +309,11 @@ function validateDefaults(s: Schema, at: string, root: boolean): StatusCause[] {
       }
     }
   }
-  for (const k of sortedKeys(s.properties)) errs.push(...validateDefaults(s.properties![k], path.key(`${at}.properties`, k), false));
+  for (const k of sortedKeys(s.properties))
+    errs.push(...validateDefaults(s.properties![k], path.key(`${at}.properties`, k), false));
   if (isObject(s.items)) errs.push(...validateDefaults(s.items, `${at}.items`, false));
-  if (isObject(s.additionalProperties)) errs.push(...validateDefaults(s.additionalProperties, `${at}.additionalProperties`, false));
+  if (isObject(s.additionalProperties))
+    errs.push(...validateDefaults(s.additionalProperties, `${at}.additionalProperties`, false));
   return errs;
 }
 

@@ -39,7 +39,11 @@ describe('validateCrd', () => {
     crd.spec.versions.push({ ...structuredClone(crd.spec.versions[0]), schema: undefined });
     const out = messages(crd);
     assert.ok(out.includes('spec.versions[1].schema.openAPIV3Schema: Required value'), out.join('\n'));
-    assert.ok(out.some((m) => m.startsWith('spec.versions: Invalid value: ') && m.endsWith('must contain unique version names')));
+    assert.ok(
+      out.some(
+        (m) => m.startsWith('spec.versions: Invalid value: ') && m.endsWith('must contain unique version names'),
+      ),
+    );
     assert.ok(out.some((m) => m.endsWith('must have exactly one version marked as storage version')));
   });
 
@@ -56,13 +60,20 @@ describe('validateCrd', () => {
     crd.spec.versions[0].schema!.openAPIV3Schema!.type = 'array';
     crd.spec.versions[0].schema!.openAPIV3Schema!.items = { type: 'string' };
     const out = messages(crd);
-    assert.ok(out.includes('spec.versions[0].schema.openAPIV3Schema.type: Invalid value: "array": only "object" is allowed as the type at the root of the schema if the status subresource is enabled'), out.join('\n'));
+    assert.ok(
+      out.includes(
+        'spec.versions[0].schema.openAPIV3Schema.type: Invalid value: "array": only "object" is allowed as the type at the root of the schema if the status subresource is enabled',
+      ),
+      out.join('\n'),
+    );
   });
 
   test('value validations nested in oneOf may not carry types', () => {
     const crd = cronTab();
     crd.spec.versions[0].schema!.openAPIV3Schema!.properties!.spec.oneOf = [{ type: 'object', required: ['image'] }];
-    assert.deepEqual(messages(crd), ['spec.validation.openAPIV3Schema.properties[spec].oneOf[0].type: Forbidden: must be empty to be structural']);
+    assert.deepEqual(messages(crd), [
+      'spec.validation.openAPIV3Schema.properties[spec].oneOf[0].type: Forbidden: must be empty to be structural',
+    ]);
   });
 
   test('defaults must validate against their own schema', () => {
@@ -94,7 +105,7 @@ describe('validateCrd', () => {
     crd.spec.versions[0].subresources!.scale!.specReplicasPath = '.status.replicas';
     const out = messages(crd);
     assert.deepEqual(out, [
-      'spec.names.shortNames[0]: Invalid value: "CT": a DNS-1035 label must consist of lower case alphanumeric characters or \'-\', start with an alphabetic character, and end with an alphanumeric character (e.g. \'my-name\',  or \'abc-123\', regex used for validation is \'[a-z]([-a-z0-9]*[a-z0-9])?\')',
+      "spec.names.shortNames[0]: Invalid value: \"CT\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
       'spec.names.listKind: Invalid value: "CronTab": kind and listKind may not be the same',
       'spec.subresources.scale.specReplicasPath: Invalid value: ".status.replicas": should be a json path under .spec',
       'spec.additionalPrinterColumns[3].name: Required value',
@@ -105,7 +116,11 @@ describe('validateCrd', () => {
 
   test('uniqueItems is refused, as in Kubernetes', () => {
     const crd = cronTab();
-    crd.spec.versions[0].schema!.openAPIV3Schema!.properties!.spec.properties!.tags = { type: 'array', uniqueItems: true, items: { type: 'string' } };
+    crd.spec.versions[0].schema!.openAPIV3Schema!.properties!.spec.properties!.tags = {
+      type: 'array',
+      uniqueItems: true,
+      items: { type: 'string' },
+    };
     assert.deepEqual(messages(crd), [
       'spec.validation.openAPIV3Schema.properties[spec].properties[tags].uniqueItems: Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic',
     ]);
