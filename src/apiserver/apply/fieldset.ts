@@ -201,7 +201,10 @@ function goToString(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(goToString).join(',')}]`;
-  if (isObject(v)) return Object.entries(v).map(([k, x]) => `${k}=${goToString(x)}`).join('');
+  if (isObject(v))
+    return Object.entries(v)
+      .map(([k, x]) => `${k}=${goToString(x)}`)
+      .join('');
   return String(v);
 }
 

@@ -78,7 +78,9 @@ export function decodeManagedFields(entries: ManagedFieldsEntry[] | undefined): 
     if (!e.apiVersion) throw new Error('apiVersion must not be empty');
     if (e.fieldsType !== 'FieldsV1') {
       throw new Error(
-        e.fieldsType ? `invalid fieldsType "${e.fieldsType}" in managed fields entry ${i}` : `missing fieldsType in managed fields entry ${i}`,
+        e.fieldsType
+          ? `invalid fieldsType "${e.fieldsType}" in managed fields entry ${i}`
+          : `missing fieldsType in managed fields entry ${i}`,
       );
     }
     const m: Manager = {
@@ -269,7 +271,11 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): KubeObjec
     ignored: fieldPaths(opts.resetFields),
     now: opts.now,
   };
-  const writer: Writer = { manager: opts.manager || 'unknown', apiVersion: opts.apiVersion, subresource: opts.subresource };
+  const writer: Writer = {
+    manager: opts.manager || 'unknown',
+    apiVersion: opts.apiVersion,
+    subresource: opts.subresource,
+  };
   const next = recordUpdate(managers, withoutManagedFields(opts.live) ?? {}, updated, writer, ctx);
   return withManagedFields(updated, next);
 }

@@ -161,7 +161,11 @@ function applyCore(
 }
 
 /** Fields the last-applied annotation proves kubectl's client-side apply set to today's values. */
-function allowedFromLastApplied(live: KubeObject, opts: ServerSideApplyOptions, ctx: UpdateContext): FieldSet | undefined {
+function allowedFromLastApplied(
+  live: KubeObject,
+  opts: ServerSideApplyOptions,
+  ctx: UpdateContext,
+): FieldSet | undefined {
   const text = live.metadata?.annotations?.[LAST_APPLIED_ANNOTATION];
   if (!text) return undefined;
   let lastApplied: unknown;
@@ -237,7 +241,8 @@ export function serverSideApply(args: ServerSideApplyOptions | ResourceApplyOpti
     if (!(err instanceof ConflictsFound)) throw err;
     // Upgrading from client-side apply: fields kubectl itself set (per the
     // annotation) and still holding those values are taken over silently.
-    const allowed = opts.manager === KUBECTL_MANAGER && liveObj ? allowedFromLastApplied(liveObj, opts, ctx) : undefined;
+    const allowed =
+      opts.manager === KUBECTL_MANAGER && liveObj ? allowedFromLastApplied(liveObj, opts, ctx) : undefined;
     if (!allowed) throw conflictError(err.conflicts);
     const remaining = err.conflicts.filter((c) => !hasPath(allowed, c.path));
     if (remaining.length > 0) throw conflictError(remaining);

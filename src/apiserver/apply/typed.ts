@@ -84,7 +84,8 @@ export function compare(lhs: unknown, rhs: unknown, ctx: TypeContext): Compariso
       }
     }
     if (path.length === 0) return;
-    const wholeStruct = shape.kind === 'map' && shape.struct && !ctx.unstructured;
+    const isField = path[path.length - 1].startsWith('f:');
+    const wholeStruct = isField && shape.kind === 'map' && shape.struct && !ctx.unstructured;
     if (l === undefined && !wholeStruct) insertPath(result.added, path);
     else if (r === undefined) insertPath(result.removed, path);
   };
