@@ -2,6 +2,7 @@
 // built-in admission, bootstrap objects and CRD serving. cli/ starts it.
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { KubeObject } from '../api/types.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Store } from '../store/types.ts';
 import { namespaceLifecycle } from './admission.ts';
@@ -69,7 +70,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     authenticate: tokenAuthenticator(options.tokens),
     authorize: allowAuthenticated,
     buildFilter,
-    applyPatch: (type, original, patch, schema) => applyPatch(type, original, patch, { schema, source: schemas }),
+    applyPatch: (type, original, patch, schema) =>
+      applyPatch(type, original, patch, { schema, source: schemas }) as KubeObject,
     serverSideApply: (args) => serverSideApply({ ...args, schemas }),
     openapi: createOpenApiDocs(registry, schemas),
     subresources,

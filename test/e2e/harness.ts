@@ -17,7 +17,7 @@ export type TestServer = {
   dataDir: string;
   kubeconfig: string;
   url: string;
-  kubectl(args: string[], options?: { input?: string; timeoutMs?: number }): Promise<RunResult>;
+  kubectl(args: string[], options?: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
   /** kubectl that must succeed; returns stdout. */
   k(args: string[], input?: string): Promise<string>;
   restart(): Promise<void>;

@@ -13,6 +13,7 @@ import {
   apiVersions,
   wantsAggregated,
 } from './discovery.ts';
+import { negotiateOpenApiV2 } from '../openapi/index.ts';
 import { parseRequestInfo } from './request-info.ts';
 import { handleResource } from './resource-handler.ts';
 import { sendError, sendJson, sendText } from './respond.ts';
@@ -102,6 +103,10 @@ function handleNonResource(deps: ApiDeps, req: IncomingMessage, res: ServerRespo
     return sendOrNotFound(res, apiResourceList(deps.registry, parts[1], parts[2]));
   }
   if (path === '/openapi/v2' || path === '/swagger.json') {
+    // kubectl asks for v2 only as protobuf, which skiff does not produce: 406 tells it to do without.
+    if (negotiateOpenApiV2(accept) === 'not-acceptable') {
+      throw errors.notAcceptable('only application/json is available for /openapi/v2');
+    }
     const doc = deps.openapi.v2();
     return sendCached(req, res, doc.body, doc.etag);
   }

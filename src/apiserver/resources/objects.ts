@@ -13,6 +13,7 @@ import {
 } from '../../store/types.ts';
 import type { ResourceDef } from '../registry/types.ts';
 import { clone, decode, encode, objectKey, toStorage, toVersion } from './codec.ts';
+import { removeFieldPaths } from './prune.ts';
 import type { AdmissionHook, FieldCheck, ManagedFieldsTracker, RequestContext } from './context.ts';
 import { checkNamespace, checkTypeMeta, initMeta, keepImmutableMeta, sameObject, specChanged } from './meta.ts';
 
@@ -59,7 +60,10 @@ export class ObjectService {
     return toVersion(def, (await this.getStored(def, namespace, name)).obj, version);
   }
 
-  /** Checks unknown fields and types per the request's fieldValidation directive. */
+  /**
+   * Checks unknown fields and types per the request's fieldValidation
+   * directive; unknown fields that pass are dropped from obj, never stored.
+   */
   checkFields(def: ResourceDef, version: string, obj: KubeObject, ctx: RequestContext): void {
     if (!this.#deps.fieldCheck) return;
     const { unknown, invalid } = this.#deps.fieldCheck({ def, version, obj });
@@ -67,10 +71,11 @@ export class ObjectService {
     if (invalid.length > 0) {
       throw errors.badRequest(`${cannot}: ${invalid.map((c) => c.message).join(', ')}`, invalid);
     }
-    if (unknown.length === 0 || ctx.fieldValidation === 'Ignore') return;
+    if (unknown.length === 0) return;
     const messages = unknown.map((path) => `unknown field "${path}"`);
+    if (ctx.fieldValidation === 'Strict') throw errors.badRequest(`${cannot}: strict decoding error: ${messages.join(', ')}`);
     if (ctx.fieldValidation === 'Warn') ctx.warnings.push(...messages);
-    else throw errors.badRequest(`${cannot}: strict decoding error: ${messages.join(', ')}`);
+    removeFieldPaths(obj, unknown);
   }
 
   async create(
