@@ -3,21 +3,15 @@
 // disappears with the process.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { reexecInFreshNetns } from './netns.ts';
 
-const NETNS_MARK = 'SKIFF_TEST_NETNS';
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
-  const result = spawnSync(cmd, args, { stdio: 'inherit', env });
+function run(cmd: string, args: string[]): number {
+  const result = spawnSync(cmd, args, { stdio: 'inherit' });
   if (result.error) throw result.error;
   return result.status ?? 1;
 }
 
-if (!process.env[NETNS_MARK]) {
-  const asRoot = process.getuid?.() === 0;
-  const unshare = ['--net', '--fork', ...(asRoot ? [] : ['--map-root-user'])];
-  const inner = `ip link set lo up && exec "${process.execPath}" ${JSON.stringify(import.meta.filename)} ${process.argv.slice(2).join(' ')}`;
-  process.exit(run('unshare', [...unshare, 'sh', '-c', inner], { ...process.env, [NETNS_MARK]: '1' }));
-}
+reexecInFreshNetns(import.meta.filename, process.argv.slice(2));
 
 const npxBin = (name: string) => (existsSync(`node_modules/.bin/${name}`) ? `node_modules/.bin/${name}` : name);
 const only = process.argv[2]; // "unit" or "e2e" to run one half
