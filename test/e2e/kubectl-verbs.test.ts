@@ -55,7 +55,7 @@ describe('kubectl verbs', () => {
     assert.equal(scale.status.selector, 'app=web');
     const stale = await s.kubectl(['scale', 'deploy', 'web', '--replicas=1', '--resource-version=1']);
     assert.notEqual(stale.code, 0);
-    assert.match(stale.stderr, /the object has been modified/);
+    assert.match(stale.stderr, /the object has been modified|Expected resource version/);
   });
 
   test('patch: strategic (merge by container name), merge and json', async () => {
@@ -101,15 +101,16 @@ describe('kubectl verbs', () => {
   });
 
   test('get -w prints changes as they happen', async () => {
+    await s.k(['create', 'configmap', 'first', '--from-literal=a=1']);
     const watcher = spawn('kubectl', ['--kubeconfig', s.kubeconfig, 'get', 'configmaps', '-w', '--request-timeout=20s'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     watcher.stdout.on('data', (c: Buffer) => {
       out += c.toString();
     });
     try {
-      await eventually(async () => out.includes('NAME'), 10_000, 'watch header');
-      await s.k(['create', 'configmap', 'watched', '--from-literal=a=1']);
-      await eventually(async () => /^watched\s+1\s+/m.test(out), 10_000, 'watched configmap row');
+      await eventually(async () => /^first\s+1\s+/m.test(out), 10_000, 'listed configmap row');
+      await s.k(['create', 'configmap', 'watched', '--from-literal=a=1', '--from-literal=b=2']);
+      await eventually(async () => /^watched\s+2\s+/m.test(out), 10_000, 'watched configmap row');
     } finally {
       watcher.kill();
     }

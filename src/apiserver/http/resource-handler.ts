@@ -120,6 +120,10 @@ async function handleSubresource(call: Call, def: ResourceDef, version: string):
     if (info.verb === 'patch') return handlePatch(call, def, version, 'status');
     throw errors.methodNotAllowed();
   }
+  if (sub === 'finalize' && def.group === '' && def.kind === 'Namespace') {
+    if (info.verb === 'update') return handleUpdate(call, def, version, 'finalize');
+    throw errors.methodNotAllowed();
+  }
   if (sub === 'scale' && def.subresources.scale) return scaleHandler(call, def, version, requestContext);
   const handler = deps.subresources.get(`${def.group}/${def.plural}/${sub}`);
   if (handler && (def.subresources.other ?? []).includes(sub)) {

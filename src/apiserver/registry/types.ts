@@ -65,6 +65,11 @@ export type ResourceDef = {
   /** Kinds that cannot be created or changed through the API (e.g. read-only). */
   verbs?: string[];
   strategy: Strategy;
+  /**
+   * Where objects are stored, when another resource owns the storage (extensions/v1beta1
+   * Deployments are apps/v1 Deployments: one set of objects, served under both groups).
+   */
+  storage?: { group: string; plural: string };
   /** Served from a CustomResourceDefinition (no strategic merge patch, generic printing). */
   custom?: boolean;
   /** Converts between a served version and the storage version; absent when only apiVersion differs. */

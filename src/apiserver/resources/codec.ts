@@ -11,7 +11,8 @@ export function objectKey(def: ResourceDef, namespace: string, name: string): st
 
 /** Prefix of every object of a resource, or of one namespace's objects when namespace is given. */
 export function resourcePrefix(def: ResourceDef, namespace = ''): string {
-  const base = `/registry/${def.group || 'core'}/${def.plural}/`;
+  const { group, plural } = def.storage ?? def;
+  const base = `/registry/${group || 'core'}/${plural}/`;
   return def.namespaced && namespace ? `${base}${namespace}/` : base;
 }
 

@@ -27,6 +27,20 @@ const ORPHAN_BY_DEFAULT_VERSIONS = new Set(['extensions/v1beta1', 'apps/v1beta1'
 
 export type DeleteResult = { obj: KubeObject; deleted: boolean };
 
+function isNamespace(def: ResourceDef): boolean {
+  return def.group === '' && def.kind === 'Namespace';
+}
+
+/**
+ * Finalizers that keep a deleted object around: metadata.finalizers, and for
+ * a namespace its spec.finalizers (the namespace controller empties its
+ * content, then clears them through namespaces/<name>/finalize).
+ */
+export function pendingFinalizers(def: ResourceDef, obj: KubeObject): string[] {
+  const own = obj.metadata.finalizers ?? [];
+  return isNamespace(def) ? [...own, ...((obj.spec?.finalizers as string[] | undefined) ?? [])] : own;
+}
+
 export function validateDeleteOptions(options: DeleteOptions): void {
   if (options.propagationPolicy !== undefined && !POLICIES.includes(options.propagationPolicy)) {
     throw errors.invalid('', 'DeleteOptions', '', [
@@ -104,8 +118,10 @@ export async function deleteObject(args: {
   if (policy !== 'Foreground') finalizers.delete(FOREGROUND_FINALIZER);
   const grace = gracePeriodFor(def, stored, options);
   const alreadyDeleting = Boolean(stored.metadata.deletionTimestamp);
+  const namespaceFinalizers = isNamespace(def) ? ((stored.spec?.finalizers as string[] | undefined) ?? []) : [];
+  if (isNamespace(def)) next.status = { ...next.status, phase: 'Terminating' };
 
-  if (finalizers.size === 0 && grace === 0 && !alreadyDeleting) {
+  if (finalizers.size === 0 && namespaceFinalizers.length === 0 && grace === 0 && !alreadyDeleting) {
     if (ctx.dryRun) return { obj: toVersion(def, stored, version), deleted: true };
     return { obj: toVersion(def, await objects.remove(def, kv), version), deleted: true };
   }
@@ -121,7 +137,7 @@ export async function deleteObject(args: {
     next.metadata.deletionTimestamp = timestamp(new Date(now.getTime() + grace * 1000));
     next.metadata.deletionGracePeriodSeconds = grace;
   }
-  if (grace === 0 && alreadyDeleting && finalizers.size === 0) {
+  if (grace === 0 && alreadyDeleting && finalizers.size === 0 && namespaceFinalizers.length === 0) {
     if (ctx.dryRun) return { obj: toVersion(def, stored, version), deleted: true };
     return { obj: toVersion(def, await objects.remove(def, kv), version), deleted: true };
   }

@@ -13,6 +13,7 @@ import {
 } from '../../store/types.ts';
 import type { ResourceDef } from '../registry/types.ts';
 import { clone, decode, encode, objectKey, toStorage, toVersion } from './codec.ts';
+import { pendingFinalizers } from './deletion.ts';
 import { removeFieldPaths } from './prune.ts';
 import type { AdmissionHook, FieldCheck, ManagedFieldsTracker, RequestContext } from './context.ts';
 import { checkNamespace, checkTypeMeta, initMeta, keepImmutableMeta, sameObject, specChanged } from './meta.ts';
@@ -201,7 +202,7 @@ export class ObjectService {
   /** Writes an update; an object being deleted whose last finalizer went is removed. */
   async #writeUpdate(def: ResourceDef, next: KubeObject, kv: KeyValue): Promise<KubeObject> {
     const store = this.#deps.store;
-    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
+    if (next.metadata.deletionTimestamp && pendingFinalizers(def, next).length === 0) {
       const last = await store.delete(kv.key, kv.modRevision);
       const gone = decode(last);
       return { ...next, metadata: { ...next.metadata, resourceVersion: gone.metadata.resourceVersion } };
@@ -267,6 +268,11 @@ function mergeSubresource(def: ResourceDef, next: KubeObject, old: KubeObject, s
     const merged = clone(old);
     merged.status = next.status;
     merged.metadata = { ...old.metadata };
+    return merged;
+  }
+  if (subresource === 'finalize') {
+    const merged = clone(old);
+    merged.spec = { ...old.spec, finalizers: next.spec?.finalizers ?? [] };
     return merged;
   }
   if (subresource === '' && def.subresources.status) {
