@@ -51,7 +51,7 @@ describe('Deployment defaults per version', () => {
     assert.deepEqual(d.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 1 } });
     assert.equal(d.spec.revisionHistoryLimit, MAX_INT32);
     assert.equal(d.spec.progressDeadlineSeconds, MAX_INT32);
-    assert.deepEqual(ext.deployments.storedAs, { group: 'apps', resource: 'deployments' });
+    assert.deepEqual(ext.deployments.storage, { group: 'apps', plural: 'deployments' });
   });
 
   test('DaemonSet and StatefulSet version differences', () => {

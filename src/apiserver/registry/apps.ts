@@ -255,7 +255,7 @@ function makeDef(k: Kind, group: 'apps' | 'extensions'): ResourceDef {
   if (k.categories && group === 'apps') def.categories = k.categories;
   if (k.status) def.subresources.status = true;
   if (k.scale) def.subresources.scale = SCALE;
-  if (group === 'extensions') def.storedAs = { group: 'apps', resource: k.plural };
+  if (group === 'extensions') def.storage = { group: 'apps', plural: k.plural };
   return def;
 }
 

@@ -221,7 +221,8 @@ describe('events', () => {
     assert.equal(v1.deprecatedCount, 3);
     assert.deepEqual(eventsV1ToCore(v1), { ...ev, apiVersion: 'v1', kind: 'Event' });
     assert.deepEqual(eventsV1.strategy.cells(v1, now), events.strategy.cells(ev, now));
-    assert.deepEqual(eventsV1.storedAs, { group: '', resource: 'events' });
+    assert.deepEqual(eventsV1.storage, { group: '', plural: 'events' });
+    assert.deepEqual(eventsV1ToCore(ev), { ...ev, apiVersion: 'v1', kind: 'Event' }, 'converting a core event is a no-op');
     const wrongNs = { ...ev, metadata: { ...ev.metadata, namespace: 'other' } };
     assert.deepEqual(messages(events.strategy.validate?.(wrongNs, undefined) ?? []), [
       'involvedObject.namespace: Invalid value: "default": does not match event.namespace',

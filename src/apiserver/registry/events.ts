@@ -19,9 +19,10 @@ const RENAMED: [string, string][] = [
 
 function rename(obj: KubeObject, pairs: [string, string][]): KubeObject {
   const out: KubeObject = { ...obj, metadata: obj.metadata };
+  // Only fields present move, so converting an object already in the target shape changes nothing.
   for (const [from, to] of pairs) {
-    delete out[to];
-    if (obj[from] !== undefined) out[to] = obj[from];
+    if (!Object.hasOwn(obj, from)) continue;
+    out[to] = obj[from];
     delete out[from];
   }
   return out;
@@ -162,7 +163,7 @@ export const eventsV1: ResourceDef = {
   namespaced: true,
   versions: ['v1'],
   storageVersion: 'v1',
-  storedAs: { group: '', resource: 'events' },
+  storage: { group: '', plural: 'events' },
   subresources: {},
   strategy: eventStrategy,
   convert: {

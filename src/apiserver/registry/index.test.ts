@@ -17,7 +17,7 @@ test('builtinResources: unique, consistent definitions', () => {
   assert.equal(new Set(keys).size, keys.length);
   for (const d of defs) {
     assert.ok(d.versions.length > 0, d.plural);
-    assert.ok(d.storedAs || d.versions.includes(d.storageVersion), `${d.plural} storage version is served`);
+    assert.ok(d.storage || d.versions.includes(d.storageVersion), `${d.plural} storage version is served`);
     assert.equal(d.listKind, `${d.kind}List`);
     for (const c of d.strategy.columns) assert.notEqual(c.name === 'Name' && !d.strategy.includesNameColumn, true, d.plural);
   }

@@ -1,7 +1,7 @@
 // What the API server knows about each resource: names, versions, scope,
 // subresources and its strategy (defaults, validation, printing, selectors).
 import type { NameRule } from '../../api/names.ts';
-import type { GroupResource, KubeObject, StatusCause } from '../../api/types.ts';
+import type { KubeObject, StatusCause } from '../../api/types.ts';
 
 export type TableColumn = {
   name: string;
@@ -55,12 +55,6 @@ export type ResourceDef = {
   versions: string[];
   /** The version objects are stored in. */
   storageVersion: string;
-  /**
-   * Objects live in another group's resource (extensions/v1beta1 deployments are
-   * apps deployments, events.k8s.io events are core events); storageVersion and
-   * convert then refer to that resource's storage version.
-   */
-  storedAs?: GroupResource;
   subresources: { status?: boolean; scale?: ScaleSubresource; other?: string[] };
   /** Kinds that cannot be created or changed through the API (e.g. read-only). */
   verbs?: string[];
