@@ -56,7 +56,8 @@ describe('discovery and explain', () => {
   test('explain prints fields and their descriptions', async () => {
     const out = await s.k(['explain', 'deployment.spec.strategy']);
     assert.match(out, /KIND:\s+Deployment/);
-    assert.match(out, /VERSION:\s+apps\/v1/);
+    assert.match(out, /GROUP:\s+apps\n/);
+    assert.match(out, /VERSION:\s+v1\n/);
     assert.match(out, /rollingUpdate\s+<RollingUpdateDeployment>/);
     const pods = await s.k(['explain', 'pods.spec.containers.image']);
     assert.match(pods, /FIELD:\s+image <string>/);

@@ -39,7 +39,7 @@ describe('every built-in kind', () => {
   test('create -f makes each object', async () => {
     const out = await s.k(['create', '-f', fixture('all-kinds.yaml')]);
     const created = out.trim().split('\n');
-    assert.equal(created.length, 23, out);
+    assert.equal(created.length, 22, out);
     for (const line of created) assert.match(line, / created$/);
   });
 

@@ -65,9 +65,9 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
 }
 
 function handlePublic(deps: ApiDeps, path: string, res: ServerResponse): void {
-  if (path === '/version') return sendJson(res, 200, versionInfo());
-  if (path === '/readyz' && !deps.isReady()) return sendText(res, 500, '[-]skiff not ready\nreadyz check failed\n');
-  sendText(res, 200, 'ok');
+  if (path === '/version') sendJson(res, 200, versionInfo());
+  else if (path === '/readyz' && !deps.isReady()) sendText(res, 500, '[-]skiff not ready\nreadyz check failed\n');
+  else sendText(res, 200, 'ok');
 }
 
 async function handleResourceRequest(
@@ -85,46 +85,42 @@ async function handleResourceRequest(
   await handleResource({ req, res, info, query, user, deps }, served.def, served.version);
 }
 
+/** A document to send: JSON to serialise, or (OpenAPI) pre-serialised text with an etag. */
+type Document = { json: object; contentType?: string } | { text: string; etag: string };
+
 function handleNonResource(deps: ApiDeps, req: IncomingMessage, res: ServerResponse, path: string): void {
-  const accept = req.headers.accept;
+  const doc = nonResourceDocument(deps, req.headers.accept, path);
+  if (!doc) throw errors.notFoundPath();
+  if ('text' in doc) sendCached(req, res, doc.text, doc.etag);
+  else sendJson(res, 200, doc.json, { contentType: doc.contentType });
+}
+
+function nonResourceDocument(deps: ApiDeps, accept: string | undefined, path: string): Document | undefined {
   const parts = path.split('/').filter(Boolean);
+  const json = (body: object | undefined) => (body ? { json: body } : undefined);
   if (path === '/api' || path === '/apis') {
     const aggregated = wantsAggregated(accept);
-    if (aggregated) {
-      return sendJson(res, 200, aggregatedDiscovery(deps.registry, path === '/api', aggregated), {
-        contentType: aggregated,
-      });
-    }
-    return sendJson(res, 200, path === '/api' ? apiVersions() : apiGroupList(deps.registry));
+    if (aggregated) return { json: aggregatedDiscovery(deps.registry, path === '/api', aggregated), contentType: aggregated };
+    return json(path === '/api' ? apiVersions() : apiGroupList(deps.registry));
   }
-  if (parts[0] === 'api' && parts.length === 2) return sendOrNotFound(res, apiResourceList(deps.registry, '', parts[1]));
-  if (parts[0] === 'apis' && parts.length === 2) return sendOrNotFound(res, apiGroup(deps.registry, parts[1]));
-  if (parts[0] === 'apis' && parts.length === 3) {
-    return sendOrNotFound(res, apiResourceList(deps.registry, parts[1], parts[2]));
-  }
+  if (parts[0] === 'api' && parts.length === 2) return json(apiResourceList(deps.registry, '', parts[1]));
+  if (parts[0] === 'apis' && parts.length === 2) return json(apiGroup(deps.registry, parts[1]));
+  if (parts[0] === 'apis' && parts.length === 3) return json(apiResourceList(deps.registry, parts[1], parts[2]));
   if (path === '/openapi/v2' || path === '/swagger.json') {
     // kubectl asks for v2 only as protobuf, which skiff does not produce: 406 tells it to do without.
     if (negotiateOpenApiV2(accept) === 'not-acceptable') {
       throw errors.notAcceptable('only application/json is available for /openapi/v2');
     }
     const doc = deps.openapi.v2();
-    return sendCached(req, res, doc.body, doc.etag);
+    return { text: doc.body, etag: doc.etag };
   }
-  if (path === '/openapi/v3') return sendJson(res, 200, deps.openapi.v3Index());
+  if (path === '/openapi/v3') return json(deps.openapi.v3Index());
   if (parts[0] === 'openapi' && parts[1] === 'v3' && parts.length > 2) {
     const doc = deps.openapi.v3(parts.slice(2).join('/'));
-    if (!doc) throw errors.notFoundPath();
-    return sendCached(req, res, doc.body, doc.etag);
+    return doc ? { text: doc.body, etag: doc.etag } : undefined;
   }
-  if (path === '/') {
-    return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/openapi/v2', '/openapi/v3', '/readyz', '/version'] });
-  }
-  throw errors.notFoundPath();
-}
-
-function sendOrNotFound(res: ServerResponse, body: object | undefined): void {
-  if (!body) throw errors.notFoundPath();
-  sendJson(res, 200, body);
+  if (path === '/') return json({ paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/openapi/v2', '/openapi/v3', '/readyz', '/version'] });
+  return undefined;
 }
 
 /** OpenAPI documents are large and change rarely: answer If-None-Match with 304. */

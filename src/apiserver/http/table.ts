@@ -24,7 +24,8 @@ export function toTable(
   options: { includeObject: IncludeObject; now: Date; withColumns?: boolean },
 ): KubeObject {
   const rows = objects.map((obj) => {
-    const row: Record<string, unknown> = { cells: [obj.metadata.name, ...def.strategy.cells(obj, options.now)] };
+    const cells = def.strategy.cells(obj, options.now);
+    const row: Record<string, unknown> = { cells: def.strategy.includesNameColumn ? cells : [obj.metadata.name, ...cells] };
     if (options.includeObject === 'Object') row.object = obj;
     else if (options.includeObject === 'Metadata') row.object = partialMetadata(obj);
     return row;
@@ -33,7 +34,12 @@ export function toTable(
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: listMeta,
-    columnDefinitions: options.withColumns === false ? [] : [NAME_COLUMN, ...def.strategy.columns],
+    columnDefinitions:
+      options.withColumns === false
+        ? []
+        : def.strategy.includesNameColumn
+          ? def.strategy.columns
+          : [NAME_COLUMN, ...def.strategy.columns],
     rows,
   };
   return table;

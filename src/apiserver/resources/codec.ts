@@ -29,15 +29,20 @@ export function decode(kv: KeyValue): KubeObject {
   return obj;
 }
 
+/** Another version, or another resource's storage (events.k8s.io/v1 events are core/v1 events), needs conversion. */
+function needsConversion(def: ResourceDef, version: string): boolean {
+  return def.convert !== undefined && (version !== def.storageVersion || def.storage !== undefined);
+}
+
 /** Converts a storage-version object to `version`, setting apiVersion and kind. */
 export function toVersion(def: ResourceDef, obj: KubeObject, version: string): KubeObject {
-  const converted = version !== def.storageVersion && def.convert ? def.convert.fromStorage(obj, version) : obj;
+  const converted = needsConversion(def, version) ? def.convert!.fromStorage(obj, version) : obj;
   return { ...converted, apiVersion: apiVersionOf(def.group, version), kind: def.kind };
 }
 
 /** Converts an object in `version` to the storage version. */
 export function toStorage(def: ResourceDef, obj: KubeObject, version: string): KubeObject {
-  const converted = version !== def.storageVersion && def.convert ? def.convert.toStorage(obj, version) : obj;
+  const converted = needsConversion(def, version) ? def.convert!.toStorage(obj, version) : obj;
   return { ...converted, apiVersion: apiVersionOf(def.group, def.storageVersion), kind: def.kind };
 }
 

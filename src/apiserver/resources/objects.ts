@@ -227,7 +227,7 @@ export class ObjectService {
 
   #validate(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, extra: StatusCause[]): void {
     const causes = [
-      ...validateObjectMeta(obj.metadata, { namespaced: def.namespaced }),
+      ...validateObjectMeta(obj.metadata, { namespaced: def.namespaced, nameRule: def.strategy.nameRule }),
       ...extra,
       ...(def.strategy.validate?.(obj, old) ?? []),
     ];
