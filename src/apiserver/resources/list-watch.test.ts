@@ -94,7 +94,7 @@ describe('list and watch', () => {
     });
     const firstEvent = (await events.next()).value;
     assert.equal(firstEvent?.type, 'ERROR');
-    assert.equal((firstEvent?.object as { code: number }).code, 410);
+    assert.equal((firstEvent?.object as { code?: number } | undefined)?.code, 410);
   });
 
   test('a watch reports objects entering and leaving the selection', async () => {
