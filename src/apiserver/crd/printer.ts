@@ -2,6 +2,7 @@
 // apiextensions table convertor: one value per column (the first JSONPath
 // result), string columns print it like kubectl's JSONPath (objects and
 // arrays as JSON), date columns become a human age ("5m", "3d4h").
+import { humanDuration } from '../../api/time.ts';
 import type { KubeObject } from '../../api/types.ts';
 import type { TableColumn } from '../registry/types.ts';
 import { goJson } from './field-errors.ts';
@@ -18,9 +19,6 @@ export const DEFAULT_COLUMNS: CrdPrinterColumn[] = [
 ];
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
 
 /** The printer columns of one version, or the default AGE column. */
 export function printerColumnsOf(crd: CustomResourceDefinition, version: string): CrdPrinterColumn[] {
@@ -90,37 +88,7 @@ function dateCell(value: string, now: Date): string {
   return Number.isNaN(t) ? '<invalid>' : humanAge(new Date(t), now);
 }
 
-/**
- * Kubernetes' duration.HumanDuration of now - since ("45s", "3m20s", "5h",
- * "3d4h", "2y30d"). Local copy: src/api has no shared helper yet.
- */
+/** kubectl's age of a time: the shared HumanDuration of src/api/time.ts. */
 export function humanAge(since: Date, now: Date): string {
-  const d = now.getTime() - since.getTime();
-  const seconds = Math.trunc(d / SECOND);
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.trunc(d / MINUTE);
-  if (minutes < 10) {
-    const s = seconds % 60;
-    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
-  }
-  if (minutes < 60 * 3) return `${minutes}m`;
-  const hours = Math.trunc(d / HOUR);
-  if (hours < 8) {
-    const m = minutes % 60;
-    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
-  }
-  if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) {
-    const h = hours % 24;
-    return h === 0 ? `${Math.trunc(hours / 24)}d` : `${Math.trunc(hours / 24)}d${h}h`;
-  }
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24)}d`;
-  if (hours < 24 * 365 * 8) {
-    const dy = Math.trunc(hours / 24) % 365;
-    const y = Math.trunc(hours / 24 / 365);
-    return dy === 0 ? `${y}y` : `${y}y${dy}d`;
-  }
-  return `${Math.trunc(hours / 24 / 365)}y`;
+  return humanDuration(now.getTime() - since.getTime());
 }
