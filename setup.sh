@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Installs what skiff needs on a fresh Debian or Ubuntu machine, then its npm
-# dependencies (which pin Node 24). Run as root (or with sudo).
+# dependencies (which pin Node 24, whatever Node the system has). Run as root
+# (or with sudo).
 set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
-packages=(nodejs npm iproute2 util-linux ca-certificates)
+
+# command → Debian package that provides it
+declare -A needed=([ip]=iproute2 [unshare]=util-linux [update-ca-certificates]=ca-certificates)
+# A Node.js from elsewhere (e.g. NodeSource) brings its own npm; Debian's npm would conflict with it.
+command -v npm >/dev/null 2>&1 || needed[npm]="nodejs npm"
 missing=()
-for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if ! command -v npm >/dev/null 2>&1 || [ ${#missing[@]} -gt 0 ]; then
+for cmd in "${!needed[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=(${needed[$cmd]}); done
+if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

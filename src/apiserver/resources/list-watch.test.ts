@@ -112,7 +112,7 @@ describe('list and watch', () => {
     const label = (value: string | undefined) =>
       objects.mutate(configmaps, 'v1', 'even', 'cm-00', ctx(), '', (o) => ({
         ...o,
-        metadata: { ...o.metadata, labels: value ? { ...o.metadata.labels, tier: value } : { parity: 'even' } },
+        metadata: { ...o.metadata, labels: value ? { parity: 'even', tier: value } : { parity: 'even' } },
       }));
     await label('web');
     await label('web2');
