@@ -109,10 +109,11 @@ describe('list and watch', () => {
         if (seen.length === 3) abort.abort();
       }
     })();
+    const labelsWith = (tier: string | undefined): Record<string, string> => (tier ? { parity: 'even', tier } : { parity: 'even' });
     const label = (value: string | undefined) =>
       objects.mutate(configmaps, 'v1', 'even', 'cm-00', ctx(), '', (o) => ({
         ...o,
-        metadata: { ...o.metadata, labels: value ? { parity: 'even', tier: value } : { parity: 'even' } },
+        metadata: { ...o.metadata, labels: labelsWith(value) },
       }));
     await label('web');
     await label('web2');
