@@ -7,6 +7,8 @@ import { startApiServer } from '../apiserver/index.ts';
 import { ADMIN_USER, NODE_GROUP, loadOrCreateToken } from '../apiserver/auth.ts';
 import { ensureTls } from '../apiserver/certs.ts';
 import { writeKubeconfig } from '../apiserver/kubeconfig.ts';
+import { createClient } from '../client/index.ts';
+import { startControllers } from '../controllers/index.ts';
 import { createLogger } from '../lib/log.ts';
 import { openSqliteStore, startCompactor } from '../store/index.ts';
 import { defaultDataDir } from './paths.ts';
@@ -142,10 +144,17 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
   print(`skiff server: kubeconfig ${kubeconfigPath}`);
   print(`skiff server: join token ${joinTokenPath}`);
   if (options.agent) print('skiff server: the node agent is not part of this version yet; running the control plane only');
+  // --- controllers (namespace lifecycle, garbage collector): clients of the API like any other ---
+  const controllerClient = createClient({ server: api.url, caPem: tls.caPem, token: adminToken });
+  const controllers = startControllers({ client: controllerClient, signal, nodeName: options.nodeName, log: log.child('controllers') })
+    .catch((err) => log.error('controllers stopped', { err }))
+    .finally(() => controllerClient.close());
+  // --- end controllers ---
   print(`skiff server: ready at ${api.url} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   print(`  try: KUBECONFIG=${kubeconfigPath} kubectl get namespaces`);
 
   await api.closed;
+  await controllers;
   await compactor.stopped;
   await store.close();
 }
