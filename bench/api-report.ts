@@ -2,7 +2,7 @@
 // and PASS/MISS, then server memory.
 import type { StoreColumn } from './api-store.ts';
 import type { ListRows, WatchRow, WriteRow } from './api-workloads.ts';
-import type { Stats } from './measure.ts';
+import type { LoopDelay, Stats } from './measure.ts';
 
 export type MemoryRow = { objects: number; rssBytes: number; peakBytes: number };
 
@@ -15,6 +15,8 @@ export type ApiResults = {
   podFill: Stats;
   fill?: Stats;
   memory: MemoryRow[];
+  /** The benchmark client's own event-loop delay per phase (large: client-side noise in that phase). */
+  clientDelay: Record<string, LoopDelay>;
 };
 
 /** Targets: p99 latency in ms that each measurement should stay under. */
@@ -72,7 +74,12 @@ export function formatApiBench(api: ApiResults, store?: StoreColumn): string {
   });
   const mib = (b: number) => (b / 1024 / 1024).toFixed(0);
   const memory = [['server memory', 'objects', 'VmRSS MiB', 'VmHWM MiB'], ...api.memory.map((m) => ['', String(m.objects), mib(m.rssBytes), mib(m.peakBytes)])];
-  return `${grid([header, ...body])}\n\n${grid(memory)}`;
+  return `${grid([header, ...body])}\n${clientDelayNote(api)}\n\n${grid(memory)}`;
+}
+
+function clientDelayNote(api: ApiResults): string {
+  const parts = Object.entries(api.clientDelay).map(([phase, d]) => `${phase} ${d.p99Ms.toFixed(0)}/${d.maxMs.toFixed(0)}`);
+  return `client event-loop delay p99/max ms: ${parts.join(', ')}`;
 }
 
 /** The same numbers as a Markdown table, for README.md's Benchmarks section. */

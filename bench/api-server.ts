@@ -2,7 +2,7 @@
 // does) and talks to it with a raw keep-alive HTTPS client carrying the admin
 // kubeconfig's CA and token — no kubectl, no typed client in the hot path.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,23 +54,26 @@ function waitForReady(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), START_TIMEOUT_MS);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    const onOut = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /ready at (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-      if (err.length > 100_000) err = err.slice(-50_000);
-    });
-    child.once('exit', (code) => {
+      if (m) finish(() => resolve(m[1]));
+    };
+    const onErr = (chunk: Buffer) => {
+      err = (err + chunk.toString()).slice(-50_000);
+    };
+    const onExit = (code: number | null) => finish(() => reject(new Error(`server exited with ${code}:\n${out}\n${err}`)));
+    const timer = setTimeout(() => finish(() => reject(new Error(`server did not start:\n${out}\n${err}`))), START_TIMEOUT_MS);
+    const finish = (settle: () => void) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out}\n${err}`));
-    });
+      child.stdout!.off('data', onOut);
+      child.stderr!.off('data', onErr);
+      child.off('exit', onExit);
+      settle();
+    };
+    child.stdout!.on('data', onOut);
+    child.stderr!.on('data', onErr);
+    child.once('exit', onExit);
   });
 }
 
@@ -156,11 +159,15 @@ function readRss(pid: number): { rss: number; peak: number } {
 export type StartOptions = {
   /** Directory for a V8 CPU profile of the server (written when it exits), or none. */
   cpuProfDir?: string;
+  /** More node flags for the server (e.g. --trace-gc). */
+  nodeArgs?: string[];
+  /** File that receives the server's stdout and stderr (default: discarded). */
+  logPath?: string;
 };
 
 export async function startBenchServer(options: StartOptions = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-api-'));
-  const nodeArgs = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  const nodeArgs = [...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), ...(options.nodeArgs ?? [])];
   const child = spawn(
     process.execPath,
     [...nodeArgs, join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--port', '0', '--no-agent'],
@@ -181,6 +188,14 @@ export async function startBenchServer(options: StartOptions = {}): Promise<Benc
     await stopChild();
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
+  }
+  if (options.logPath) {
+    const log = createWriteStream(options.logPath);
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+  } else {
+    child.stdout!.resume();
+    child.stderr!.resume();
   }
   const client = createClient(join(dataDir, 'kubeconfig.yaml'));
   return {

@@ -6,12 +6,13 @@
 //   npm run bench -- --quick         smaller counts, for development
 //   npm run bench -- --markdown      also print the table as Markdown (for README.md)
 //   npm run bench -- --server-cpu-prof DIR   V8 CPU profile of the server into DIR
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { reexecInFreshNetns } from '../scripts/netns.ts';
 import { type ApiResults, type MemoryRow, formatApiBench, formatApiBenchMarkdown } from './api-report.ts';
 import { type ApiClient, startBenchServer } from './api-server.ts';
 import { storeColumn } from './api-store.ts';
+import { withLoopDelay } from './measure.ts';
 import {
   NAMESPACE,
   apiList,
@@ -107,21 +108,28 @@ async function runApi(): Promise<{ results: ApiResults; configMapBytes: number; 
     const list = await apiList(client, { items: plan.pods, runs: plan.listRuns });
 
     progress('closed-loop writes');
-    const writes = await apiWrites(client, {
-      concurrency: plan.concurrency,
-      writesPerLevel: plan.writesPerLevel,
-      maxSeconds: plan.phaseMaxSeconds,
-      payloadBytes: plan.payloadBytes,
-    });
+    const [writes, writesDelay] = await withLoopDelay(() =>
+      apiWrites(client, {
+        concurrency: plan.concurrency,
+        writesPerLevel: plan.writesPerLevel,
+        maxSeconds: plan.phaseMaxSeconds,
+        payloadBytes: plan.payloadBytes,
+      }),
+    );
     progress(`paced writes @${plan.pacedPerSecond}/s`);
-    const paced = await apiPaced(client, { perSecond: plan.pacedPerSecond, seconds: plan.pacedSeconds, payloadBytes: plan.payloadBytes, prefix: 'paced-' });
+    const [paced, pacedDelay] = await withLoopDelay(() =>
+      apiPaced(client, { perSecond: plan.pacedPerSecond, seconds: plan.pacedSeconds, payloadBytes: plan.payloadBytes, prefix: 'paced-' }),
+    );
     progress(`watch: ${plan.watchers} watchers @${plan.watchPerSecond}/s`);
-    const watch = await apiWatch(client, {
-      watchers: plan.watchers,
-      perSecond: plan.watchPerSecond,
-      seconds: plan.watchSeconds,
-      payloadBytes: plan.payloadBytes,
-    });
+    const [watch, watchDelay] = await withLoopDelay(() =>
+      apiWatch(client, {
+        watchers: plan.watchers,
+        perSecond: plan.watchPerSecond,
+        seconds: plan.watchSeconds,
+        payloadBytes: plan.payloadBytes,
+      }),
+    );
+    const clientDelay = { writes: writesDelay, paced: pacedDelay, watch: watchDelay };
 
     const stored = plan.pods + (await countConfigMaps(client));
     const missing = plan.memoryObjects - stored;
@@ -132,7 +140,7 @@ async function runApi(): Promise<{ results: ApiResults; configMapBytes: number; 
     }
     readMemory(plan.pods + (await countConfigMaps(client)));
     return {
-      results: { writes, paced, pacedPerSecond: plan.pacedPerSecond, list, watch, podFill, fill, memory },
+      results: { writes, paced, pacedPerSecond: plan.pacedPerSecond, list, watch, podFill, fill, memory, clientDelay },
       configMapBytes,
       podBytes,
     };
@@ -150,6 +158,7 @@ async function countConfigMaps(client: ApiClient): Promise<number> {
 }
 
 const t0 = performance.now();
+const loadAtStart = loadavg()[0].toFixed(1);
 const api = await runApi();
 let store: Awaited<ReturnType<typeof storeColumn>> | undefined;
 if (!flags['no-store']) {
@@ -171,7 +180,7 @@ if (!flags['no-store']) {
 console.log(
   `skiff API benchmark${flags.quick ? ' (--quick)' : ''}: ConfigMaps with ${plan.payloadBytes} B of data (${api.configMapBytes} B stored), ` +
     `Pods of ${api.podBytes} B, one namespace; ${plan.writesPerLevel} creates then as many PUTs per concurrency; ` +
-    `${availableParallelism()} CPUs, node ${process.version}, ${Math.round((performance.now() - t0) / 1000)} s`,
+    `${availableParallelism()} CPUs (load average at start ${loadAtStart}), node ${process.version}, ${Math.round((performance.now() - t0) / 1000)} s`,
 );
 console.log(formatApiBench(api.results, store));
 if (flags.markdown) console.log(`\n${formatApiBenchMarkdown(api.results, store)}`);

@@ -1,6 +1,7 @@
 // Load generators and latency statistics shared by the API benchmark's API
 // and store columns: a closed loop (N workers, each waits for its answer) and
 // an open loop (a fixed schedule of requests, whatever the answers do).
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export type Stats = { count: number; errors: number; p50Ms: number; p99Ms: number; maxMs: number; opsPerSec: number };
 
@@ -101,4 +102,26 @@ export async function openLoop(o: OpenLoopOptions): Promise<Stats> {
   clearTimeout(timer);
   errors += inflight.size;
   return summarize(lat, errors, seconds);
+}
+
+export type LoopDelay = { p99Ms: number; maxMs: number };
+
+/** Sampling resolution of the client's event-loop delay monitor. */
+const LOOP_DELAY_RESOLUTION_MS = 5;
+
+/**
+ * Runs fn while watching this (client) process's event loop: a client that
+ * stalls (GC, parsing) delays timestamps, so large values mean the numbers
+ * of that phase carry client-side noise.
+ */
+export async function withLoopDelay<T>(fn: () => Promise<T>): Promise<[T, LoopDelay]> {
+  const h = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  h.enable();
+  try {
+    const value = await fn();
+    h.disable();
+    return [value, { p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6 }];
+  } finally {
+    h.disable();
+  }
 }
