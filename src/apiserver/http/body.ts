@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import YAML from 'yaml';
 import { errors } from '../../api/errors.ts';
+import { decodeProtobufObject, isProtobufMediaType } from '../protobuf/index.ts';
 
 /** Kubernetes' limit on a request body (3 MiB); larger bodies get 413. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -39,9 +40,15 @@ const PATCH_JSON_TYPES = new Set([
   'application/strategic-merge-patch+json',
 ]);
 
-/** Decodes a body as JSON (or YAML where Kubernetes accepts it). */
+/** Decodes a body as JSON (or YAML or Kubernetes protobuf where Kubernetes accepts them). */
 export function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
   const type = mediaType(contentType);
+  if (isProtobufMediaType(type)) {
+    if (buf.length === 0) throw errors.badRequest('the request body is empty');
+    const value = decodeProtobufObject(buf);
+    checkDepth(value, 0);
+    return value;
+  }
   const text = buf.toString('utf8');
   if (text.trim() === '') throw errors.badRequest('the request body is empty');
   let value: unknown;
