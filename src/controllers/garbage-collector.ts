@@ -38,6 +38,10 @@ const REDISCOVERY_MS = 30_000;
 const WORKERS = 8;
 /** Uids of owners known to be deleted, remembered so dependents need no lookup; uids never come back. */
 const ABSENT_CACHE_SIZE = 10_000;
+/** CustomResourceDefinitions, whose changes trigger discovery. */
+const CRDS = 'apiextensions.k8s.io/customresourcedefinitions';
+/** Pause after a CRD change before discovering, so a burst of CRD events costs one discovery. */
+const CRD_SETTLE_MS = 200;
 /** Longest wait for the informers' first lists before collecting with what is there (one broken resource must not stop GC). */
 const SYNC_WAIT_MS = 30_000;
 /** Kubernetes' GC ignores events: they never own anything and churn a lot. */
@@ -60,7 +64,18 @@ export async function runGarbageCollector(options: GarbageCollectorOptions): Pro
     if (absent.size > ABSENT_CACHE_SIZE) absent.delete(absent.values().next().value as string);
   };
 
+  // A CRD that appears or changes (becomes Established) is picked up soon, not only at the next periodic discovery.
+  let wake: (() => void) | undefined;
+  let wakeTimer: NodeJS.Timeout | undefined;
+  const rediscoverSoon = () => {
+    wakeTimer ??= setTimeout(() => {
+      wakeTimer = undefined;
+      wake?.();
+    }, CRD_SETTLE_MS);
+  };
+
   const observe = (obj: KubeObject, resource: DiscoveredResource) => {
+    if (resourceKey(resource) === CRDS) rediscoverSoon();
     const node = nodeOf(obj, resource);
     if (!node.uid) return;
     absent.delete(node.uid);
@@ -69,6 +84,7 @@ export async function runGarbageCollector(options: GarbageCollectorOptions): Pro
     for (const owner of node.owners) if (graph.get(owner.uid)?.deleting) queue.add(owner.uid);
   };
   const forget = (obj: KubeObject, resource: DiscoveredResource) => {
+    if (resourceKey(resource) === CRDS) rediscoverSoon();
     const uid = obj.metadata.uid ?? '';
     const node = graph.remove(uid, resource);
     if (!node) return;
@@ -170,13 +186,15 @@ export async function runGarbageCollector(options: GarbageCollectorOptions): Pro
   await sync();
   const rediscovery = (async () => {
     while (!signal.aborted) {
-      await sleep(REDISCOVERY_MS, signal);
+      await Promise.race([sleep(REDISCOVERY_MS, signal), new Promise<void>((resolve) => (wake = resolve))]);
       if (signal.aborted) break;
       await sync().catch((err) => log.debug('rediscovery failed', { err: errorText(err) }));
     }
   })();
   log.debug('garbage collector synced', { resources: watched.size, objects: graph.size });
   await runController({ name: 'garbagecollector', queue, workers: WORKERS, reconcile, log });
+  clearTimeout(wakeTimer);
+  wake?.();
   await rediscovery;
 }
 

@@ -121,4 +121,31 @@ describe('controllers', () => {
     await eventually(async () => !(await exists(['configmap', 'orphaned-at-birth'])), 5000, 'dangling dependent removal');
     assert.equal(await exists(['configmap', 'keep-dep']), true);
   });
+
+  test('custom resources: a CRD created now is collected soon, and its objects go with their namespace', async () => {
+    await s.k(['apply', '-f', '-'], json({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    }));
+    await s.k(['create', '-f', '-'], namespace('widgets'));
+    const widget = (name: string, ownerReferences?: unknown[]) =>
+      json({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name, namespace: 'widgets', ownerReferences } });
+    await eventually(async () => (await s.kubectl(['create', '-f', '-'], { input: widget('owner') })).code === 0, 10_000, 'CRD served');
+    const uid = await s.k(['get', 'widget', 'owner', '-n', 'widgets', '-o', 'jsonpath={.metadata.uid}']);
+    await s.k(['create', '-f', '-'], widget('child', [{ apiVersion: 'example.com/v1', kind: 'Widget', name: 'owner', uid, blockOwnerDeletion: true }]));
+    await s.k(['create', '-f', '-'], widget('other'));
+    const started = Date.now();
+    await s.k(['delete', 'widget', 'owner', '-n', 'widgets', '--cascade=foreground', '--timeout=20s']);
+    assert.ok(Date.now() - started < 5000, `foreground deletion of a custom resource took ${Date.now() - started} ms`);
+    assert.equal(await exists(['widget', 'child', '-n', 'widgets']), false);
+    await s.k(['delete', 'namespace', 'widgets', '--timeout=20s']);
+    assert.equal((await s.k(['get', 'widgets', '-A', '-o', 'name'])).trim(), '');
+  });
 });
