@@ -46,12 +46,14 @@ export async function watchCrds(deps: Deps): Promise<void> {
   const loop = async () => {
     while (!deps.signal.aborted) {
       try {
-        for await (const event of watchObjects(deps.store, crdDef, 'v1', '', { resourceVersion: rv, allowBookmarks: false, signal: deps.signal })) {
-          const crd = event.object as KubeObject;
-          if (event.type === 'ERROR') break;
-          rv = crd.metadata.resourceVersion ?? rv;
-          if (event.type === 'DELETED') unserve(deps, known, crd);
-          else await reconcile(deps, known, crd);
+        watching: for await (const batch of watchObjects(deps.store, crdDef, 'v1', '', { resourceVersion: rv, allowBookmarks: false, signal: deps.signal })) {
+          for (const event of batch) {
+            if (event.type === 'ERROR') break watching;
+            const crd = event.object as KubeObject;
+            rv = crd.metadata.resourceVersion ?? rv;
+            if (event.type === 'DELETED') unserve(deps, known, crd);
+            else await reconcile(deps, known, structuredClone(crd));
+          }
         }
         if (!deps.signal.aborted) {
           await new Promise((r) => setTimeout(r, REWATCH_DELAY_MS));

@@ -11,6 +11,9 @@ import { partialMetadata, toTable } from './table.ts';
 
 /** Kubernetes closes watches after a random 30–60 minutes so that clients spread their re-lists. */
 const MIN_WATCH_SECONDS = 1800;
+/** Serialised objects by identity and representation, shared by the watchers of one change. */
+const serialized = new WeakMap<object, Map<string, string>>();
+
 /** How often an idle watch with allowWatchBookmarks gets a BOOKMARK (Kubernetes: about a minute). */
 const BOOKMARK_INTERVAL_MS = 30_000;
 
@@ -39,7 +42,7 @@ export async function serveWatch(call: Call, def: ResourceDef, version: string, 
   let first = true;
   const bookmarks = allowBookmarks
     ? setInterval(() => {
-        if (lastRevision > 0) write({ type: 'BOOKMARK', object: bookmark(def, version, lastRevision) });
+        if (lastRevision > 0) write([{ type: 'BOOKMARK', object: bookmark(def, version, lastRevision) }]);
       }, BOOKMARK_INTERVAL_MS)
     : undefined;
 
@@ -56,8 +59,25 @@ export async function serveWatch(call: Call, def: ResourceDef, version: string, 
     if (representation === 'metadata' && obj.kind !== 'Status') return partialMetadata(obj);
     return obj;
   };
-  function write(event: { type: string; object: KubeObject }): void {
-    if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({ type: event.type, object: shape(event.object) })}\n`);
+  /** JSON of an event's object; shared objects are serialised once for every watcher that sends them. */
+  const objectJson = (obj: KubeObject): string => {
+    if (representation === 'table') return JSON.stringify(shape(obj));
+    let forObject = serialized.get(obj);
+    if (!forObject) {
+      forObject = new Map();
+      serialized.set(obj, forObject);
+    }
+    let json = forObject.get(representation);
+    if (json === undefined) {
+      json = JSON.stringify(shape(obj));
+      forObject.set(representation, json);
+    }
+    return json;
+  };
+  const line = (event: { type: string; object: KubeObject }) => `{"type":"${event.type}","object":${objectJson(event.object)}}\n`;
+  function write(events: { type: string; object: KubeObject }[]): void {
+    if (events.length === 0 || res.writableEnded || res.destroyed) return;
+    res.write(events.map(line).join(''));
   }
 
   res.writeHead(200, {
@@ -74,12 +94,13 @@ export async function serveWatch(call: Call, def: ResourceDef, version: string, 
       allowBookmarks,
       signal: abort.signal,
     });
-    for await (const event of events) {
+    for await (const batch of events) {
       if (abort.signal.aborted) break;
-      const rv = Number((event.object as KubeObject).metadata?.resourceVersion ?? 0);
-      if (rv > lastRevision) lastRevision = rv;
-      if (event.type === 'BOOKMARK' && !allowBookmarks) continue;
-      write(event as { type: string; object: KubeObject });
+      for (const event of batch) {
+        const rv = Number((event.object as KubeObject).metadata?.resourceVersion ?? 0);
+        if (rv > lastRevision) lastRevision = rv;
+      }
+      write(batch.filter((e) => e.type !== 'BOOKMARK' || allowBookmarks) as { type: string; object: KubeObject }[]);
     }
   } catch (err) {
     if (!abort.signal.aborted) deps.log.warn('watch ended with an error', { resource: def.plural, err });

@@ -92,7 +92,7 @@ describe('list and watch', () => {
       allowBookmarks: false,
       signal: AbortSignal.timeout(2000),
     });
-    const firstEvent = (await events.next()).value;
+    const firstEvent = (await events.next()).value?.[0];
     assert.equal(firstEvent?.type, 'ERROR');
     assert.equal((firstEvent?.object as { code?: number } | undefined)?.code, 410);
   });
@@ -104,9 +104,9 @@ describe('list and watch', () => {
     const events = watchObjects(store, configmaps, 'v1', 'even', { filter, resourceVersion: String(start), allowBookmarks: false, signal: abort.signal });
     const seen: string[] = [];
     const done = (async () => {
-      for await (const e of events) {
-        seen.push(`${e.type}:${(e.object as KubeObject).metadata.name}`);
-        if (seen.length === 3) abort.abort();
+      for await (const batch of events) {
+        for (const e of batch) seen.push(`${e.type}:${(e.object as KubeObject).metadata.name}`);
+        if (seen.length >= 3) abort.abort();
       }
     })();
     const labelsWith = (tier: string | undefined): Record<string, string> => (tier ? { parity: 'even', tier } : { parity: 'even' });
