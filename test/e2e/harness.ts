@@ -28,22 +28,29 @@ function waitForReady(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), START_TIMEOUT_MS);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    const onOut = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /ready at (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
+      if (m) finish(() => resolve(m[1]));
+    };
+    const onErr = (chunk: Buffer) => {
       err += chunk.toString();
-    });
-    child.once('exit', (code) => {
+    };
+    const onExit = (code: number | null) => finish(() => reject(new Error(`server exited with ${code}:\n${out}\n${err}`)));
+    const timer = setTimeout(() => finish(() => reject(new Error(`server did not start:\n${out}\n${err}`))), START_TIMEOUT_MS);
+    // Once ready, stop collecting output, but keep draining the pipes so the server never blocks on them.
+    const finish = (settle: () => void) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out}\n${err}`));
-    });
+      child.stdout!.off('data', onOut);
+      child.stderr!.off('data', onErr);
+      child.off('exit', onExit);
+      child.stdout!.resume();
+      child.stderr!.resume();
+      settle();
+    };
+    child.stdout!.on('data', onOut);
+    child.stderr!.on('data', onErr);
+    child.once('exit', onExit);
   });
 }
 
