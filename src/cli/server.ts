@@ -32,6 +32,9 @@ Options:
   --no-upstream-dns       cluster DNS answers cluster names only
 `;
 
+/** How long the controllers get on shutdown to finish and release their Lease before the API closes. */
+const SHUTDOWN_GRACE_MS = 3000;
+
 export type ServerOptions = {
   dataDir: string;
   port: number;
@@ -112,7 +115,9 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
   print(`skiff server: data in ${options.dataDir}`);
 
   const store = await openSqliteStore({ path: join(options.dataDir, 'db', 'state.db') });
-  const compactor = startCompactor(store, { signal, onError: (err) => log.warn('compaction failed', { err }) });
+  // The API server outlives the controllers on shutdown, so they can still give up their Lease.
+  const apiStop = new AbortController();
+  const compactor = startCompactor(store, { signal: apiStop.signal, onError: (err) => log.warn('compaction failed', { err }) });
   const tls = await ensureTls(join(options.dataDir, 'tls'), {
     dnsNames: [
       'localhost',
@@ -136,7 +141,7 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
       { token: adminToken, user: ADMIN_USER },
       { token: joinToken, user: { name: 'system:node-bootstrap', groups: [NODE_GROUP, 'system:authenticated'] } },
     ],
-    signal,
+    signal: apiStop.signal,
     log: log.child('apiserver'),
   });
   const kubeconfigPath = join(options.dataDir, 'kubeconfig.yaml');
@@ -153,8 +158,10 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
   print(`skiff server: ready at ${api.url} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   print(`  try: KUBECONFIG=${kubeconfigPath} kubectl get namespaces`);
 
+  if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  await Promise.race([controllers, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]);
+  apiStop.abort();
   await api.closed;
-  await controllers;
   await compactor.stopped;
   await store.close();
 }

@@ -86,8 +86,10 @@ describe('every built-in kind', () => {
     assert.match(r.stderr, /namespaces "nowhere" not found/);
   });
 
-  test('deleting a namespace marks it Terminating', async () => {
-    await s.k(['create', 'namespace', 'temp']);
+  test('deleting a namespace marks it Terminating until its finalizers are done', async () => {
+    // A finalizer of our own holds the namespace in Terminating, so that state can be looked at.
+    const held = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'temp' }, spec: { finalizers: ['kubernetes', 'example.com/hold'] } };
+    await s.k(['create', '-f', '-'], JSON.stringify(held));
     await s.k(['delete', 'namespace', 'temp', '--wait=false']);
     const ns = JSON.parse(await s.k(['get', 'ns', 'temp', '-o', 'json']));
     assert.equal(ns.status.phase, 'Terminating');
@@ -96,5 +98,9 @@ describe('every built-in kind', () => {
     assert.match(refused.stderr, /because it is being terminated/);
     const immortal = await s.kubectl(['delete', 'namespace', 'default']);
     assert.match(immortal.stderr, /this namespace may not be deleted/);
+    const finalize = { ...ns, spec: { finalizers: [] } };
+    await s.k(['replace', '--raw', '/api/v1/namespaces/temp/finalize', '-f', '-'], JSON.stringify(finalize));
+    const gone = await s.kubectl(['get', 'ns', 'temp']);
+    assert.match(gone.stderr, /not found/, 'the namespace goes once its finalizers are cleared');
   });
 });
