@@ -31,3 +31,5 @@ export {
   type LeaderElectionOptions,
 } from './leader.ts';
 export { sleep } from './sleep.ts';
+export { refs } from './refs.ts';
+export { SharedInformers } from './shared-informers.ts';

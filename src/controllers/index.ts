@@ -5,10 +5,23 @@ import {
   createEventRecorder,
   leaderIdentity,
   runLeaderElection,
+  SharedInformers,
 } from '../client/index.ts';
 import type { Logger } from '../lib/log.ts';
+import type { ControllerContext, ControllerRunner } from './context.ts';
 import { runGarbageCollector } from './garbage-collector.ts';
 import { runNamespaceController } from './namespace.ts';
+
+export type { ControllerContext, ControllerRunner } from './context.ts';
+
+/**
+ * Every controller the controller manager runs while leading, by name.
+ * Add a controller with one line here.
+ */
+const CONTROLLERS: [name: string, run: ControllerRunner][] = [
+  ['namespace', (ctx) => runNamespaceController({ client: ctx.client, signal: ctx.signal, log: ctx.log, recorder: ctx.recorder })],
+  ['garbagecollector', (ctx) => runGarbageCollector({ client: ctx.client, signal: ctx.signal, log: ctx.log })],
+];
 
 export { runGarbageCollector } from './garbage-collector.ts';
 export { runNamespaceController } from './namespace.ts';
@@ -35,14 +48,15 @@ export async function startControllers(options: StartControllersOptions): Promis
     signal,
     log: log.child('leader'),
     async onStartedLeading(leading) {
-      const run = (name: string, task: Promise<void>) =>
-        task.catch((err) => {
-          if (!leading.aborted) log.error('controller stopped', { controller: name, err });
-        });
-      await Promise.all([
-        run('namespace', runNamespaceController({ client, signal: leading, log: log.child('namespace'), recorder })),
-        run('garbagecollector', runGarbageCollector({ client, signal: leading, log: log.child('garbagecollector') })),
-      ]);
+      const informers = new SharedInformers({ client, signal: leading, log: log.child('informers') });
+      await Promise.all(
+        CONTROLLERS.map(([name, run]) => {
+          const ctx: ControllerContext = { client, informers, recorder, signal: leading, log: log.child(name), nodeName };
+          return run(ctx).catch((err) => {
+            if (!leading.aborted) log.error('controller stopped', { controller: name, err });
+          });
+        }),
+      );
     },
   });
 }
