@@ -11,6 +11,7 @@ import { listObjects } from '../resources/list.ts';
 import { decodeBody, decodeObject, mediaType, readBody } from './body.ts';
 import type { ApiDeps, PatchType } from './deps.ts';
 import { negotiate } from './negotiate.ts';
+import { bindPod, evictPod } from './pod-subresources.ts';
 import { type RequestInfo, isTrue } from './request-info.ts';
 import { sendJson } from './respond.ts';
 import { scaleHandler } from './scale.ts';
@@ -124,6 +125,8 @@ async function handleSubresource(call: Call, def: ResourceDef, version: string):
     if (info.verb === 'update') return handleUpdate(call, def, version, 'finalize');
     throw errors.methodNotAllowed();
   }
+  if (def.group === '' && def.kind === 'Pod' && sub === 'binding') return bindPod(call, def, version, requestContext(call));
+  if (def.group === '' && def.kind === 'Pod' && sub === 'eviction') return evictPod(call, def, version, requestContext(call));
   if (sub === 'scale' && def.subresources.scale) return scaleHandler(call, def, version, requestContext);
   const handler = deps.subresources.get(`${def.group}/${def.plural}/${sub}`);
   if (handler && (def.subresources.other ?? []).includes(sub)) {

@@ -194,7 +194,8 @@ export class ObjectService {
     if (next.metadata.generation !== undefined && specChanged(next, oldStored)) {
       next.metadata.generation = (oldStored.metadata.generation ?? 0) + 1;
     }
-    this.#validate(def, next, oldStored, versionCauses);
+    // Binding is the one sanctioned change to an otherwise immutable pod spec: validate it as a whole, not as an update.
+    this.#validate(def, next, subresource === 'binding' ? undefined : oldStored, versionCauses);
     await this.#admit('update', def, next, oldStored, subresource, ctx);
     return this.#track(def, version, oldStored, next, subresource, ctx);
   }
