@@ -71,32 +71,3 @@ export const path = {
   index: (p: string, i: number) => `${p}[${i}]`,
   key: (p: string, k: string) => `${p}[${k}]`,
 };
-
-// Name rules from k8s.io/apimachinery/pkg/util/validation, with their messages.
-const DNS1035_MAX = 63;
-const DNS1123_SUBDOMAIN_MAX = 253;
-const dns1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-export function isDns1035Label(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > DNS1035_MAX) errs.push(`must be no more than ${DNS1035_MAX} characters`);
-  if (!dns1035.test(value)) {
-    // The double space after 'my-name', is Kubernetes' own (RegexError's joining).
-    errs.push(
-      "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
-    );
-  }
-  return errs;
-}
-
-export function isDns1123Subdomain(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > DNS1123_SUBDOMAIN_MAX) errs.push(`must be no more than ${DNS1123_SUBDOMAIN_MAX} characters`);
-  if (!dns1123Subdomain.test(value)) {
-    errs.push(
-      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
-    );
-  }
-  return errs;
-}

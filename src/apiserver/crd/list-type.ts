@@ -4,7 +4,8 @@
 import type { StatusCause } from '../../api/types.ts';
 import { isObject } from '../../api/types.ts';
 import type { Schema } from '../schema/types.ts';
-import { fieldError as fe, goJson, isDns1035Label, path } from './field-errors.ts';
+import { isDNS1035Label as isDns1035Label } from '../../api/names.ts';
+import { fieldError as fe, goJson, path } from './field-errors.ts';
 
 /** Problems found below the root (the root's own apiVersion/kind are the server's). */
 export function validateListTypesAndEmbedded(obj: unknown, schema: Schema): StatusCause[] {

@@ -5,7 +5,8 @@
 // spec.additionalPrinterColumns instead of spec.versions[i].
 import type { KubeObject, StatusCause } from '../../api/types.ts';
 import { isObject } from '../../api/types.ts';
-import { fieldError as fe, goJson, isDns1035Label, isDns1123Subdomain, path } from './field-errors.ts';
+import { isDNS1035Label as isDns1035Label, isDNS1123Subdomain as isDns1123Subdomain } from '../../api/names.ts';
+import { fieldError as fe, goJson, path } from './field-errors.ts';
 import { validateCrdSchema } from './structural.ts';
 import type { CrdPrinterColumn, CrdSubresources, CrdVersion, CustomResourceDefinition } from './types.ts';
 
