@@ -7,6 +7,7 @@ import { startApiServer } from '../apiserver/index.ts';
 import { ADMIN_USER, NODE_GROUP, loadOrCreateToken } from '../apiserver/auth.ts';
 import { ensureTls } from '../apiserver/certs.ts';
 import { writeKubeconfig } from '../apiserver/kubeconfig.ts';
+import { MAX_SIMULATED_NODES, startSimulatedNodes } from '../agent/simulated/index.ts';
 import { createClient } from '../client/index.ts';
 import { startControllers } from '../controllers/index.ts';
 import { createLogger } from '../lib/log.ts';
@@ -30,6 +31,7 @@ Options:
   --service-cidr CIDR     Service IPs (default 10.96.0.0/12)
   --cluster-domain NAME   cluster DNS domain (default cluster.local)
   --no-upstream-dns       cluster DNS answers cluster names only
+  --simulated-nodes N     register N simulated nodes (kwok-style, no containers) for tests and benchmarks
 `;
 
 /** How long the controllers get on shutdown to finish and release their Lease before the API closes. */
@@ -48,6 +50,8 @@ export type ServerOptions = {
   serviceCidr: string;
   clusterDomain: string;
   upstreamDns: boolean;
+  /** Simulated nodes to register (tests and benchmarks). */
+  simulatedNodes: number;
 };
 
 export function parseServerArgs(argv: string[]): ServerOptions {
@@ -66,6 +70,7 @@ export function parseServerArgs(argv: string[]): ServerOptions {
       'service-cidr': { type: 'string', default: '10.96.0.0/12' },
       'cluster-domain': { type: 'string', default: 'cluster.local' },
       'no-upstream-dns': { type: 'boolean', default: false },
+      'simulated-nodes': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -76,6 +81,10 @@ export function parseServerArgs(argv: string[]): ServerOptions {
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+  const simulatedNodes = Number(values['simulated-nodes']);
+  if (!Number.isInteger(simulatedNodes) || simulatedNodes < 0 || simulatedNodes > MAX_SIMULATED_NODES) {
+    throw new Error(`--simulated-nodes: must be a whole number from 0 to ${MAX_SIMULATED_NODES}, not ${values['simulated-nodes']}`);
+  }
   if (values.datastore !== 'sqlite' && values.datastore !== 'etcd') {
     throw new Error(`--datastore: must be sqlite or etcd, not ${values.datastore}`);
   }
@@ -92,6 +101,7 @@ export function parseServerArgs(argv: string[]): ServerOptions {
     serviceCidr: values['service-cidr']!,
     clusterDomain: values['cluster-domain']!,
     upstreamDns: !values['no-upstream-dns'],
+    simulatedNodes,
   };
 }
 
@@ -155,11 +165,20 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
     .catch((err) => log.error('controllers stopped', { err }))
     .finally(() => controllerClient.close());
   // --- end controllers ---
+  // --- simulated nodes (--simulated-nodes, for tests and benchmarks): their own client, like the controllers ---
+  let simulated: Promise<unknown> = Promise.resolve();
+  if (options.simulatedNodes > 0) {
+    const simClient = createClient({ server: api.url, caPem: tls.caPem, token: adminToken });
+    const sim = await startSimulatedNodes({ client: simClient, count: options.simulatedNodes, signal, log: log.child('simulated-nodes') });
+    print(`skiff server: ${sim.names.length} simulated nodes registered (no containers run on them)`);
+    simulated = sim.stopped.catch((err) => log.error('simulated nodes stopped', { err })).finally(() => simClient.close());
+  }
+  // --- end simulated nodes ---
   print(`skiff server: ready at ${api.url} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   print(`  try: KUBECONFIG=${kubeconfigPath} kubectl get namespaces`);
 
   if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-  await Promise.race([controllers, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]);
+  await Promise.race([Promise.all([controllers, simulated]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]);
   apiStop.abort();
   await api.closed;
   await compactor.stopped;
