@@ -1,6 +1,8 @@
 // Runs a script inside a fresh network namespace that has only loopback (no
 // route out), which disappears with the process. Used by `npm test` and the
 // benchmarks so that nothing they start can reach or be reached from outside.
+// Fresh mount and PID namespaces come with it, so the mounts (overlays, netns
+// files) and processes (containers) that tests leave behind vanish with it too.
 import { spawnSync } from 'node:child_process';
 
 /** Set in the re-executed child so it knows it is already inside the namespace. */
@@ -13,14 +15,14 @@ export function inFreshNetns(): boolean {
 
 /**
  * Returns at once when already inside the namespace. Otherwise runs
- * `node [execArgv] scriptPath ...args` under `unshare --net --fork` (plus
+ * `node [execArgv] scriptPath ...args` under `unshare --net --mount --pid --fork` (plus
  * `--map-root-user` when not root) with loopback up, and exits this process
  * with the child's exit code.
  */
 export function reexecInFreshNetns(scriptPath: string, args: string[]): void {
   if (inFreshNetns()) return;
   const asRoot = process.getuid?.() === 0;
-  const unshare = ['--net', '--fork', ...(asRoot ? [] : ['--map-root-user'])];
+  const unshare = ['--net', '--mount', '--propagation', 'private', '--pid', '--mount-proc', '--fork', ...(asRoot ? [] : ['--map-root-user'])];
   // "$0" "$@" pass the command through sh without any re-quoting.
   const inner = 'ip link set lo up && exec "$0" "$@"';
   const argv = [process.execPath, ...process.execArgv, scriptPath, ...args];
