@@ -36,6 +36,8 @@ export type SubresourceHandler = (args: {
 
 export type OpenApiDocs = {
   v2(): { body: string; etag: string };
+  /** The same v2 document as gnostic's openapi.v2.Document protobuf (what kubectl asks for). */
+  v2Protobuf(): { body: Buffer; etag: string };
   v3Index(): object;
   v3(groupVersionPath: string): { body: string; etag: string } | undefined;
 };

@@ -13,7 +13,7 @@ import {
   apiVersions,
   wantsAggregated,
 } from './discovery.ts';
-import { negotiateOpenApiV2 } from '../openapi/index.ts';
+import { negotiateOpenApiV2, OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_RESPONSE } from '../openapi/index.ts';
 import { parseRequestInfo } from './request-info.ts';
 import { handleResource } from './resource-handler.ts';
 import { sendError, sendJson, sendText } from './respond.ts';
@@ -85,13 +85,13 @@ async function handleResourceRequest(
   await handleResource({ req, res, info, query, user, deps }, served.def, served.version);
 }
 
-/** A document to send: JSON to serialise, or (OpenAPI) pre-serialised text with an etag. */
-type Document = { json: object; contentType?: string } | { text: string; etag: string };
+/** A document to send: JSON to serialise, or (OpenAPI) pre-serialised bytes with an etag. */
+type Document = { json: object; contentType?: string } | { text: string | Buffer; etag: string; contentType?: string };
 
 function handleNonResource(deps: ApiDeps, req: IncomingMessage, res: ServerResponse, path: string): void {
   const doc = nonResourceDocument(deps, req.headers.accept, path);
   if (!doc) throw errors.notFoundPath();
-  if ('text' in doc) sendCached(req, res, doc.text, doc.etag);
+  if ('text' in doc) sendCached(req, res, doc);
   else sendJson(res, 200, doc.json, { contentType: doc.contentType });
 }
 
@@ -107,9 +107,14 @@ function nonResourceDocument(deps: ApiDeps, accept: string | undefined, path: st
   if (parts[0] === 'apis' && parts.length === 2) return json(apiGroup(deps.registry, parts[1]));
   if (parts[0] === 'apis' && parts.length === 3) return json(apiResourceList(deps.registry, parts[1], parts[2]));
   if (path === '/openapi/v2' || path === '/swagger.json') {
-    // kubectl asks for v2 only as protobuf, which skiff does not produce: 406 tells it to do without.
-    if (negotiateOpenApiV2(accept) === 'not-acceptable') {
-      throw errors.notAcceptable('only application/json is available for /openapi/v2');
+    // kubectl asks for v2 only as protobuf (client-side validation, explain --output=plaintext-openapiv2).
+    const format = negotiateOpenApiV2(accept);
+    if (format === 'not-acceptable') {
+      throw errors.notAcceptable(`only application/json and ${OPENAPI_V2_PROTOBUF} are available for /openapi/v2`);
+    }
+    if (format === 'protobuf') {
+      const pb = deps.openapi.v2Protobuf();
+      return { text: pb.body, etag: pb.etag, contentType: OPENAPI_V2_PROTOBUF_RESPONSE };
     }
     const doc = deps.openapi.v2();
     return { text: doc.body, etag: doc.etag };
@@ -124,18 +129,25 @@ function nonResourceDocument(deps: ApiDeps, accept: string | undefined, path: st
 }
 
 /** OpenAPI documents are large and change rarely: answer If-None-Match with 304. */
-function sendCached(req: IncomingMessage, res: ServerResponse, body: string, etag: string): void {
+function sendCached(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { text: body, etag, contentType }: { text: string | Buffer; etag: string; contentType?: string },
+): void {
   const quoted = `"${etag}"`;
+  // /openapi/v2 answers JSON or protobuf by Accept: caches must keep them apart.
+  const vary = { Vary: 'Accept' };
   if (req.headers['if-none-match'] === quoted) {
-    res.writeHead(304, { ETag: quoted });
+    res.writeHead(304, { ETag: quoted, ...vary });
     res.end();
     return;
   }
   res.writeHead(200, {
-    'Content-Type': 'application/json',
+    'Content-Type': contentType ?? 'application/json',
     'Content-Length': Buffer.byteLength(body),
     ETag: quoted,
     'Cache-Control': 'public, immutable',
+    ...vary,
   });
   res.end(body);
 }

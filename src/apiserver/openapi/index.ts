@@ -2,7 +2,8 @@
 // serves them, rebuilding when resources or CRD schemas change).
 export { createOpenApiDocs, type ResourceList } from './docs.ts';
 export { groupVersionPath } from './operations.ts';
-export { buildOpenApiV2, negotiateOpenApiV2, OPENAPI_V2_PROTOBUF } from './v2.ts';
+export { buildOpenApiV2, negotiateOpenApiV2, OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_RESPONSE } from './v2.ts';
+export { encodeOpenApiV2Protobuf } from './v2-protobuf.ts';
 export {
   buildOpenApiV3,
   buildOpenApiV3GroupVersion,

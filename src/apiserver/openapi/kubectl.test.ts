@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ResourceDef } from '../registry/types.ts';
 import { createSchemaSource } from '../schema/index.ts';
 import { createOpenApiDocs } from './docs.ts';
-import { negotiateOpenApiV2 } from './v2.ts';
+import { negotiateOpenApiV2, OPENAPI_V2_PROTOBUF_RESPONSE } from './v2.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 /** kubectl explain with a cold cache takes well under a second on loopback; this bounds a hang. */
@@ -137,7 +137,12 @@ function startServer(): Promise<Server> {
     const gvMatch = /^\/apis\/([^/]+)\/([^/]+)$/.exec(p);
     if (gvMatch) return send(200, resourceList(`${gvMatch[1]}/${gvMatch[2]}`, gvMatch[1], gvMatch[2]));
     if (p === '/openapi/v2') {
-      if (negotiateOpenApiV2(req.headers.accept) === 'not-acceptable') return send(406, { kind: 'Status', code: 406 });
+      const format = negotiateOpenApiV2(req.headers.accept);
+      if (format === 'not-acceptable') return send(406, { kind: 'Status', code: 406 });
+      if (format === 'protobuf') {
+        res.writeHead(200, { 'content-type': OPENAPI_V2_PROTOBUF_RESPONSE });
+        return res.end(docs.v2Protobuf().body);
+      }
       return send(200, docs.v2().body);
     }
     if (p === '/openapi/v3') return send(200, docs.v3Index());
@@ -240,6 +245,21 @@ describe('kubectl 1.32 reads the OpenAPI documents', { skip: !existsSync(KUBECTL
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('explain --output=plaintext-openapiv2 reads the protobuf v2 document, CRDs included', async () => {
+    const out = await kubectl(
+      'explain',
+      'deployment.spec.strategy',
+      '--api-version=apps/v1',
+      '--output=plaintext-openapiv2',
+    );
+    assert.match(out, /rollingUpdate\s+<Object>/);
+    assert.match(out, /Type of deployment. Can be "Recreate" or "RollingUpdate"/);
+    const widget = await kubectl('explain', 'widgets.spec', '--output=plaintext-openapiv2');
+    assert.match(widget, /size\s+<integer>/);
+    assert.match(widget, /How big the widget is/);
+    assert.ok(seen.some((r) => r.url.startsWith('/openapi/v2')));
   });
 
   test('explain finds legacy versions and CRD schemas', async () => {

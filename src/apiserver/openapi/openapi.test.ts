@@ -128,9 +128,19 @@ describe('OpenAPI v2', () => {
     assert.ok(doc.definitions['com.example.v1.Widget']);
   });
 
-  test('negotiation: JSON when acceptable, 406 for protobuf-only', () => {
-    assert.equal(negotiateOpenApiV2('application/com.github.proto-openapi.spec.v2@v1.0+protobuf'), 'not-acceptable');
+  test('negotiation: the first acceptable of JSON and protobuf (either spelling), else 406', () => {
+    assert.equal(negotiateOpenApiV2('application/com.github.proto-openapi.spec.v2@v1.0+protobuf'), 'protobuf');
+    assert.equal(negotiateOpenApiV2('application/com.github.proto-openapi.spec.v2.v1.0+protobuf'), 'protobuf');
+    assert.equal(
+      negotiateOpenApiV2('application/json, application/com.github.proto-openapi.spec.v2@v1.0+protobuf'),
+      'json',
+    );
+    assert.equal(
+      negotiateOpenApiV2('application/json;q=0, application/com.github.proto-openapi.spec.v2@v1.0+protobuf'),
+      'protobuf',
+    );
     assert.equal(negotiateOpenApiV2('application/json, */*'), 'json');
     assert.equal(negotiateOpenApiV2(undefined), 'json');
+    assert.equal(negotiateOpenApiV2('text/html'), 'not-acceptable');
   });
 });

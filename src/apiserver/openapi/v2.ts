@@ -1,5 +1,5 @@
-// OpenAPI v2 (swagger 2.0) at /openapi/v2, JSON only. kubectl asks for the
-// protobuf encoding; skiff does not produce it (see negotiateOpenApiV2).
+// OpenAPI v2 (swagger 2.0) at /openapi/v2, as JSON; v2-protobuf.ts encodes
+// the same document as the protobuf kubectl asks for (see negotiateOpenApiV2).
 import type { ResourceDef } from '../registry/types.ts';
 import type { MutableSchemaSource } from '../schema/index.ts';
 import { type Operation, QUERY_PARAMS, resourcePaths } from './operations.ts';
@@ -9,8 +9,13 @@ import { documentOf, type OpenApiDocument } from './v3.ts';
 const JSON_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
 const SMP = 'application/strategic-merge-patch+json';
-/** The media type kubectl asks for; listed so callers can recognise it. */
+/** The media type kubectl asks /openapi/v2 for: gnostic's openapi.v2.Document protobuf. */
 export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+/**
+ * The Content-Type to answer it with (also accepted in Accept). '@' is not allowed in a media type, so kubectl's
+ * mime.ParseMediaType rejects the name it asks for; Kubernetes answers with this dotted spelling.
+ */
+export const OPENAPI_V2_PROTOBUF_RESPONSE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
 const ref = (name: string) => ({ $ref: `#/definitions/${name}` });
 
@@ -87,14 +92,18 @@ export function buildOpenApiV2(resources: ResourceDef[], source: MutableSchemaSo
 }
 
 /**
- * What to answer an /openapi/v2 request with, by its Accept header: JSON when JSON (or anything) is acceptable,
- * 'not-acceptable' (406) when only protobuf is. kubectl asks for protobuf only and treats the 406 as "no v2";
- * it relies on v3 (explain, apply's fieldValidation handshake and strategic merge metadata).
+ * What to answer an /openapi/v2 request with, by its Accept header: the first listed type skiff can produce
+ * (JSON for application/json or a wildcard, gnostic protobuf for either protobuf spelling); JSON without an Accept;
+ * 'not-acceptable' (406) otherwise. kubectl asks for protobuf only.
  */
-export function negotiateOpenApiV2(accept: string | undefined): 'json' | 'not-acceptable' {
+export function negotiateOpenApiV2(accept: string | undefined): 'json' | 'protobuf' | 'not-acceptable' {
   if (!accept) return 'json';
-  const types = accept.split(',').map((t) => t.split(';')[0].trim().toLowerCase());
-  return types.some((t) => t === 'application/json' || t === '*/*' || t === 'application/*')
-    ? 'json'
-    : 'not-acceptable';
+  for (const range of accept.split(',')) {
+    const [type, ...params] = range.split(';').map((t) => t.trim().toLowerCase());
+    // q=0 means "not this one".
+    if (params.some((p) => /^q=0(\.0*)?$/.test(p))) continue;
+    if (type === OPENAPI_V2_PROTOBUF || type === OPENAPI_V2_PROTOBUF_RESPONSE) return 'protobuf';
+    if (type === 'application/json' || type === '*/*' || type === 'application/*') return 'json';
+  }
+  return 'not-acceptable';
 }
