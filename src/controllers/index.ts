@@ -11,6 +11,7 @@ import type { Logger } from '../lib/log.ts';
 import type { ControllerContext, ControllerRunner } from './context.ts';
 import { runGarbageCollector } from './garbage-collector.ts';
 import { runNamespaceController } from './namespace.ts';
+import { runReplicaSetController } from './replicaset.ts';
 
 export type { ControllerContext, ControllerRunner } from './context.ts';
 
@@ -21,10 +22,12 @@ export type { ControllerContext, ControllerRunner } from './context.ts';
 const CONTROLLERS: [name: string, run: ControllerRunner][] = [
   ['namespace', (ctx) => runNamespaceController({ client: ctx.client, signal: ctx.signal, log: ctx.log, recorder: ctx.recorder })],
   ['garbagecollector', (ctx) => runGarbageCollector({ client: ctx.client, signal: ctx.signal, log: ctx.log })],
+  ['replicaset', runReplicaSetController],
 ];
 
 export { runGarbageCollector } from './garbage-collector.ts';
 export { runNamespaceController } from './namespace.ts';
+export { runReplicaSetController } from './replicaset.ts';
 
 /** The Lease in kube-system that decides which server runs the controllers. */
 export const CONTROLLERS_LEASE = 'skiff-controller-manager';
