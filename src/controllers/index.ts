@@ -12,6 +12,7 @@ import type { ControllerContext, ControllerRunner } from './context.ts';
 import { runGarbageCollector } from './garbage-collector.ts';
 import { runNamespaceController } from './namespace.ts';
 import { runReplicaSetController } from './replicaset.ts';
+import { runScheduler } from '../scheduler/index.ts';
 
 export type { ControllerContext, ControllerRunner } from './context.ts';
 
@@ -23,6 +24,7 @@ const CONTROLLERS: [name: string, run: ControllerRunner][] = [
   ['namespace', (ctx) => runNamespaceController({ client: ctx.client, signal: ctx.signal, log: ctx.log, recorder: ctx.recorder })],
   ['garbagecollector', (ctx) => runGarbageCollector({ client: ctx.client, signal: ctx.signal, log: ctx.log })],
   ['replicaset', runReplicaSetController],
+  ['scheduler', runScheduler],
 ];
 
 export { runGarbageCollector } from './garbage-collector.ts';
