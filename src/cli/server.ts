@@ -10,6 +10,7 @@ import { writeKubeconfig } from '../apiserver/kubeconfig.ts';
 import { MAX_SIMULATED_NODES, startSimulatedNodes } from '../agent/simulated/index.ts';
 import { createClient } from '../client/index.ts';
 import { startControllers } from '../controllers/index.ts';
+import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, parseDuration } from '../controllers/node-health.ts';
 import { createLogger } from '../lib/log.ts';
 import { openSqliteStore, startCompactor } from '../store/index.ts';
 import { defaultDataDir } from './paths.ts';
@@ -32,6 +33,8 @@ Options:
   --cluster-domain NAME   cluster DNS domain (default cluster.local)
   --no-upstream-dns       cluster DNS answers cluster names only
   --simulated-nodes N     register N simulated nodes (kwok-style, no containers) for tests and benchmarks
+  --node-monitor-grace-period DURATION
+                          how long a node may miss heartbeats before it is NotReady (default 40s)
 `;
 
 /** How long the controllers get on shutdown to finish and release their Lease before the API closes. */
@@ -52,6 +55,7 @@ export type ServerOptions = {
   upstreamDns: boolean;
   /** Simulated nodes to register (tests and benchmarks). */
   simulatedNodes: number;
+  nodeMonitorGracePeriodMs: number;
 };
 
 export function parseServerArgs(argv: string[]): ServerOptions {
@@ -71,6 +75,7 @@ export function parseServerArgs(argv: string[]): ServerOptions {
       'cluster-domain': { type: 'string', default: 'cluster.local' },
       'no-upstream-dns': { type: 'boolean', default: false },
       'simulated-nodes': { type: 'string', default: '0' },
+      'node-monitor-grace-period': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -102,6 +107,9 @@ export function parseServerArgs(argv: string[]): ServerOptions {
     clusterDomain: values['cluster-domain']!,
     upstreamDns: !values['no-upstream-dns'],
     simulatedNodes,
+    nodeMonitorGracePeriodMs: values['node-monitor-grace-period']
+      ? parseDuration(values['node-monitor-grace-period'])
+      : DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS,
   };
 }
 
@@ -161,7 +169,13 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
   if (options.agent) print('skiff server: the node agent is not part of this version yet; running the control plane only');
   // --- controllers (namespace lifecycle, garbage collector): clients of the API like any other ---
   const controllerClient = createClient({ server: api.url, caPem: tls.caPem, token: adminToken });
-  const controllers = startControllers({ client: controllerClient, signal, nodeName: options.nodeName, log: log.child('controllers') })
+  const controllers = startControllers({
+    client: controllerClient,
+    signal,
+    nodeName: options.nodeName,
+    log: log.child('controllers'),
+    settings: { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs },
+  })
     .catch((err) => log.error('controllers stopped', { err }))
     .finally(() => controllerClient.close());
   // --- end controllers ---

@@ -11,6 +11,14 @@ export type ControllerContext = {
   signal: AbortSignal;
   log: Logger;
   nodeName: string;
+  /** Tunables from the command line; absent ones take their Kubernetes defaults. */
+  settings?: ControllerSettings;
+};
+
+/** kube-controller-manager's flags that skiff server exposes. */
+export type ControllerSettings = {
+  /** --node-monitor-grace-period: how long a node may be silent before it is NotReady. */
+  nodeMonitorGracePeriodMs?: number;
 };
 
 /** A controller runs until ctx.signal aborts. */

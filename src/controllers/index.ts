@@ -8,13 +8,16 @@ import {
   SharedInformers,
 } from '../client/index.ts';
 import type { Logger } from '../lib/log.ts';
-import type { ControllerContext, ControllerRunner } from './context.ts';
+import type { ControllerContext, ControllerRunner, ControllerSettings } from './context.ts';
 import { runGarbageCollector } from './garbage-collector.ts';
 import { runNamespaceController } from './namespace.ts';
+import { runNodeLifecycleController } from './node-lifecycle.ts';
+import { runServiceAccountController } from './serviceaccount.ts';
+import { runTaintEvictionController } from './taint-eviction.ts';
 import { runReplicaSetController } from './replicaset.ts';
 import { runScheduler } from '../scheduler/index.ts';
 
-export type { ControllerContext, ControllerRunner } from './context.ts';
+export type { ControllerContext, ControllerRunner, ControllerSettings } from './context.ts';
 
 /**
  * Every controller the controller manager runs while leading, by name.
@@ -24,11 +27,17 @@ const CONTROLLERS: [name: string, run: ControllerRunner][] = [
   ['namespace', (ctx) => runNamespaceController({ client: ctx.client, signal: ctx.signal, log: ctx.log, recorder: ctx.recorder })],
   ['garbagecollector', (ctx) => runGarbageCollector({ client: ctx.client, signal: ctx.signal, log: ctx.log })],
   ['replicaset', runReplicaSetController],
+  ['nodelifecycle', (ctx) => runNodeLifecycleController(ctx)],
+  ['tainteviction', runTaintEvictionController],
+  ['serviceaccount', runServiceAccountController],
   ['scheduler', runScheduler],
 ];
 
 export { runGarbageCollector } from './garbage-collector.ts';
 export { runNamespaceController } from './namespace.ts';
+export { runNodeLifecycleController } from './node-lifecycle.ts';
+export { runServiceAccountController } from './serviceaccount.ts';
+export { runTaintEvictionController } from './taint-eviction.ts';
 export { runReplicaSetController } from './replicaset.ts';
 
 /** The Lease in kube-system that decides which server runs the controllers. */
@@ -39,11 +48,12 @@ export type StartControllersOptions = {
   signal: AbortSignal;
   nodeName: string;
   log: Logger;
+  settings?: ControllerSettings;
 };
 
 /** Runs until the signal aborts; the returned promise settles once everything has stopped. */
 export async function startControllers(options: StartControllersOptions): Promise<void> {
-  const { client, signal, nodeName, log } = options;
+  const { client, signal, nodeName, log, settings } = options;
   const identity = leaderIdentity(nodeName);
   const recorder = createEventRecorder({ client, component: 'skiff-controller-manager', host: nodeName, log });
   await runLeaderElection({
@@ -56,7 +66,9 @@ export async function startControllers(options: StartControllersOptions): Promis
       const informers = new SharedInformers({ client, signal: leading, log: log.child('informers') });
       await Promise.all(
         CONTROLLERS.map(([name, run]) => {
-          const ctx: ControllerContext = { client, informers, recorder, signal: leading, log: log.child(name), nodeName };
+          // Events name their controller as Kubernetes' do ("replicaset-controller"), without a host.
+          const events = recorder.withSource({ component: `${name}-controller` });
+          const ctx: ControllerContext = { client, informers, recorder: events, signal: leading, log: log.child(name), nodeName, settings };
           return run(ctx).catch((err) => {
             if (!leading.aborted) log.error('controller stopped', { controller: name, err });
           });
