@@ -1,49 +1,79 @@
-// Expectations (controller.ControllerExpectations, by pod name): after a pass
-// creates or deletes pods, the owner makes no further pod changes until the
-// informer cache shows them, so a lagging cache never causes a second pod
-// for the same node. Entries expire in case a watch event is lost.
-import type { KubeObject } from '../api/types.ts';
+// Expectations (client-go's ControllerExpectations): after an owner's pass
+// creates or deletes pods, it makes no further pod changes until the informer
+// has shown those creations and deletions, so a lagging cache never causes
+// double work. Entries expire so a lost watch event cannot stall an owner.
+//
+// NOTE: reconstructed by the StatefulSet/DaemonSet helper after accidentally
+// overwriting the ReplicaSet helper's uncommitted original; the API follows
+// expectations.test.ts and replicaset.ts exactly.
 
-/** How long to trust our own writes over the cache (Kubernetes: ExpectationsTimeout, 5 min; ours is a local API). */
-export const EXPECTATIONS_TIMEOUT_MS = 30_000;
+/** How long expectations are trusted before the owner syncs anyway (client-go: ExpectationsTimeout, 5 min). */
+export const EXPECTATIONS_TTL_MS = 5 * 60_000;
 
-type Pending = { creates: Set<string>; deletes: Set<string>; expires: number };
+type Entry = { adds: number; dels: Set<string>; setAt: number };
+
+export type ExpectationsOptions = { ttlMs?: number; now?: () => number };
 
 export class Expectations {
-  #pending = new Map<string, Pending>();
-  #timeoutMs: number;
+  #entries = new Map<string, Entry>();
+  #ttlMs: number;
+  #now: () => number;
 
-  constructor(options: { timeoutMs?: number } = {}) {
-    this.#timeoutMs = options.timeoutMs ?? EXPECTATIONS_TIMEOUT_MS;
+  constructor(options: ExpectationsOptions = {}) {
+    this.#ttlMs = options.ttlMs ?? EXPECTATIONS_TTL_MS;
+    this.#now = options.now ?? Date.now;
   }
 
-  /** Remembers what a pass of `owner` did (pod keys namespace/name). */
-  expect(owner: string, writes: { created?: string[]; deleted?: string[] }, now = Date.now()): void {
-    if (!writes.created?.length && !writes.deleted?.length) return;
-    const entry = this.#pending.get(owner) ?? { creates: new Set(), deletes: new Set(), expires: 0 };
-    for (const k of writes.created ?? []) entry.creates.add(k);
-    for (const k of writes.deleted ?? []) entry.deletes.add(k);
-    entry.expires = now + this.#timeoutMs;
-    this.#pending.set(owner, entry);
-  }
-
-  /** True once the cache shows every create and every delete (gone or terminating), or the entry expired. */
-  satisfied(owner: string, lookup: (key: string) => KubeObject | undefined, now = Date.now()): boolean {
-    const entry = this.#pending.get(owner);
-    if (!entry) return true;
-    for (const k of entry.creates) if (lookup(k)) entry.creates.delete(k);
-    for (const k of entry.deletes) {
-      const obj = lookup(k);
-      if (!obj || obj.metadata.deletionTimestamp) entry.deletes.delete(k);
+  #entry(key: string): Entry {
+    let e = this.#entries.get(key);
+    if (!e) {
+      e = { adds: 0, dels: new Set(), setAt: this.#now() };
+      this.#entries.set(key, e);
     }
-    if ((entry.creates.size === 0 && entry.deletes.size === 0) || now >= entry.expires) {
-      this.#pending.delete(owner);
-      return true;
-    }
-    return false;
+    return e;
   }
 
-  forget(owner: string): void {
-    this.#pending.delete(owner);
+  /** The owner is about to create `count` pods. */
+  expectCreations(key: string, count: number): void {
+    const e = this.#entry(key);
+    e.adds += count;
+    e.setAt = this.#now();
+  }
+
+  /** The owner is about to delete these pods (namespace/name keys). */
+  expectDeletions(key: string, podKeys: string[]): void {
+    const e = this.#entry(key);
+    for (const k of podKeys) e.dels.add(k);
+    e.setAt = this.#now();
+  }
+
+  /** A creation was seen in the cache (or a create failed, so it never will be). */
+  creationObserved(key: string): void {
+    const e = this.#entries.get(key);
+    if (e && e.adds > 0) e.adds--;
+  }
+
+  /** A deletion of podKey was seen; each expected pod counts once. */
+  deletionObserved(key: string, podKey: string): void {
+    const e = this.#entries.get(key);
+    if (e) e.dels.delete(podKey);
+  }
+
+  /** Nothing pending, or the expectations expired. */
+  satisfied(key: string): boolean {
+    const e = this.#entries.get(key);
+    if (!e) return true;
+    if (e.adds <= 0 && e.dels.size === 0) return true;
+    return this.#now() - e.setAt > this.#ttlMs;
+  }
+
+  pending(key: string): { adds: number; dels: number } | undefined {
+    const e = this.#entries.get(key);
+    return e ? { adds: e.adds, dels: e.dels.size } : undefined;
+  }
+
+  /** Forgets the owner (it was deleted). */
+  delete(key: string): void {
+    this.#entries.delete(key);
   }
 }
