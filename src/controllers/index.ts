@@ -15,6 +15,8 @@ import { runNodeLifecycleController } from './node-lifecycle.ts';
 import { runServiceAccountController } from './serviceaccount.ts';
 import { runTaintEvictionController } from './taint-eviction.ts';
 import { runReplicaSetController } from './replicaset.ts';
+import { runStatefulSetController } from './statefulset.ts';
+import { runDaemonSetController } from './daemonset.ts';
 import { runScheduler } from '../scheduler/index.ts';
 
 export type { ControllerContext, ControllerRunner, ControllerSettings } from './context.ts';
@@ -27,6 +29,8 @@ const CONTROLLERS: [name: string, run: ControllerRunner][] = [
   ['namespace', (ctx) => runNamespaceController({ client: ctx.client, signal: ctx.signal, log: ctx.log, recorder: ctx.recorder })],
   ['garbagecollector', (ctx) => runGarbageCollector({ client: ctx.client, signal: ctx.signal, log: ctx.log })],
   ['replicaset', runReplicaSetController],
+  ['statefulset', runStatefulSetController],
+  ['daemonset', runDaemonSetController],
   ['nodelifecycle', (ctx) => runNodeLifecycleController(ctx)],
   ['tainteviction', runTaintEvictionController],
   ['serviceaccount', runServiceAccountController],
