@@ -19,16 +19,27 @@ CREATE TABLE IF NOT EXISTS current (key TEXT PRIMARY KEY, rev INTEGER NOT NULL) 
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
-/** Pragmas and tables; auto_vacuum must precede the first table to take effect. */
+/** Persistent pragmas and tables; auto_vacuum must precede the first table to take effect. */
 export function initSchema(db: DatabaseSync): void {
   db.exec('PRAGMA auto_vacuum = INCREMENTAL');
   db.exec('PRAGMA journal_mode = WAL');
+  db.exec(SCHEMA);
+}
+
+/**
+ * WAL bytes kept on disk after a checkpoint resets the log, so one burst does
+ * not leave a huge -wal file behind (SQLite truncates it back to this).
+ */
+const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** Per-connection settings of the one connection that writes (in the writer worker). */
+export function initWriter(db: DatabaseSync): void {
   // FULL: every commit fsyncs the WAL, so an acknowledged write survives power loss.
   db.exec('PRAGMA synchronous = FULL');
-  // One process owns the file: a second skiff on the same path fails fast
-  // instead of corrupting revisions (and no -shm file is needed).
-  db.exec('PRAGMA locking_mode = EXCLUSIVE');
-  db.exec(SCHEMA);
+  // The writer checkpoints explicitly, after acknowledging a batch, instead of
+  // inside whichever COMMIT happens to cross the threshold.
+  db.exec('PRAGMA wal_autocheckpoint = 0');
+  db.exec(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
 }
 
 const KV_COLS = 'l.key AS key, l.value AS value, l.create_rev AS create_rev, l.rev AS rev';
@@ -39,6 +50,8 @@ export function prepareStatements(db: DatabaseSync) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
     begin: p('BEGIN IMMEDIATE'),
+    /** A read snapshot: several queries that must agree (list + count, head + replay). */
+    beginRead: p('BEGIN'),
     commit: p('COMMIT'),
     rollback: p('ROLLBACK'),
     get: p(`SELECT ${KV_COLS} FROM current c JOIN log l ON l.rev = c.rev WHERE c.key = :key`),
@@ -70,6 +83,10 @@ export function prepareStatements(db: DatabaseSync) {
         'WHERE l.rev > :after AND l.rev <= :upto AND l.key >= :lo AND l.key < :hi ORDER BY l.rev LIMIT :limit',
     ),
     maxRev: p('SELECT coalesce(max(rev), 0) AS n FROM log'),
+    /** Newest revision and compaction floor in one query (the floor can exceed max(rev): tombstones go). */
+    head: p(
+      "SELECT coalesce((SELECT max(rev) FROM log), 0) AS rev, coalesce((SELECT value FROM meta WHERE name = 'compact_rev'), 0) AS compact_rev",
+    ),
     getMeta: p('SELECT value FROM meta WHERE name = :name'),
     setMeta: p(
       'INSERT INTO meta (name, value) VALUES (:name, :value) ON CONFLICT (name) DO UPDATE SET value = excluded.value',

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { startCompactor } from './compactor.ts';
 import { storeContract, takeEvents } from './contract.ts';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.ts';
+import { StoreInUseError } from './sqlite-lock.ts';
 import { KeyExistsError } from './types.ts';
 
 const dirs: string[] = [];
@@ -34,6 +37,31 @@ storeContract('sqlite', async (options) => {
     },
   };
 });
+
+const SQLITE_TS = JSON.stringify(join(import.meta.dirname, 'sqlite.ts'));
+/** Tries to open the store given in argv; exits 3 with the message when it is in use. */
+const SECOND_OPENER = `
+const { openSqliteStore } = await import(${SQLITE_TS});
+try { await openSqliteStore({ path: process.argv[2] }); process.exit(0); }
+catch (e) { console.log(e.message); process.exit(3); }`;
+/** Issues 500 writes, closes without awaiting them, reopens and prints "<acked> <stored>"; must exit by itself. */
+const CLOSE_WHILE_WRITING = `
+const { openSqliteStore } = await import(${SQLITE_TS});
+const path = process.argv[2];
+const store = await openSqliteStore({ path });
+let acked = 0;
+for (let i = 0; i < 500; i++) store.create('/c/' + i, 'v').then(() => acked++);
+await store.close();
+const again = await openSqliteStore({ path });
+console.log(acked, (await again.list('/c/')).items.length);
+await again.close();`;
+
+/** Writes a child script into a temp dir (not `node -e`: the writer worker inherits the flags). */
+function script(text: string): string {
+  const file = join(tempPath(), '..', `child-${dirs.length}.mjs`);
+  writeFileSync(file, text);
+  return file;
+}
 
 const fileSize = (path: string) => statSync(path).size + (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
 
@@ -74,11 +102,44 @@ describe('sqlite store', () => {
     await again.close();
   });
 
-  test('a second opener of the same file is refused while the first is open', async () => {
+  test('a second store on the same file is refused while the first is open, in this process and in another', async () => {
     const { store, path } = await openTemp();
     await store.create('/x', 'y');
-    assert.throws(() => new DatabaseSync(path).prepare('SELECT count(*) FROM log').get(), /locked/);
+    await assert.rejects(openSqliteStore({ path }), (e) => e instanceof StoreInUseError && e.path === path);
+    const child = spawnSync(process.execPath, [script(SECOND_OPENER), path], { encoding: 'utf8' });
+    assert.equal(child.status, 3, child.stderr);
+    assert.match(child.stdout, /already in use by another skiff store/);
+    assert.equal((await store.get('/x'))?.value, 'y', 'the owner is unaffected');
     await store.close();
+    const again = await openSqliteStore({ path });
+    assert.equal((await again.get('/x'))?.value, 'y', 'closing releases the lock');
+    await again.close();
+  });
+
+  test('writes run in a worker: the event loop stays responsive and a read sees every acknowledged write', async () => {
+    const { store } = await openTemp();
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    for (let round = 0; round < 20; round++) {
+      const kvs = await Promise.all(Array.from({ length: 50 }, (_, i) => store.create(`/rw/${round}/${i}`, 'v')));
+      for (const kv of kvs) assert.deepEqual(await store.get(kv.key), kv);
+      const listed = await store.list(`/rw/${round}/`);
+      assert.equal(listed.items.length, 50);
+      assert.ok(listed.revision >= kvs[kvs.length - 1].modRevision);
+    }
+    h.disable();
+    assert.equal(store.stats().writes, 1000);
+    await store.close();
+  });
+
+  test('close drains queued writes and lets the process exit', () => {
+    const dir = join(tempPath(), '..');
+    const child = spawnSync(process.execPath, [script(CLOSE_WHILE_WRITING), join(dir, 'c.db')], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout.trim(), '500 500');
   });
 
   test('watch replays long histories in pages without gaps', async () => {

@@ -1,33 +1,41 @@
 // The default store backend: node:sqlite in WAL mode, synchronous=FULL, with
 // group commit (writes that arrive together share one transaction and one
 // fsync), in-memory watch fan-out, and replay of history from the log.
+//
+// Threads: a worker (sqlite-writer.ts) owns the only writing connection and
+// also runs compaction, vacuum and WAL checkpoints, so no fsync ever blocks
+// this event loop. This thread keeps a read-only connection for get, list and
+// watch replay (WAL gives each read a consistent snapshot without blocking the
+// writer), queues writes while a batch is in flight, and publishes each
+// acknowledged batch to the watch hub in revision order.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { acquireOwnerLock, type OwnerLock } from './sqlite-lock.ts';
+import { fromWire, type WriteRequest } from './sqlite-protocol.ts';
 import { initSchema, prefixBounds, prepareStatements, rowToEvent, rowToKv, type Statements } from './sqlite-schema.ts';
+import { WriterClient } from './sqlite-writer-client.ts';
 import {
   CompactedError,
   FutureRevisionError,
-  KeyExistsError,
   type KeyValue,
-  KeyNotFoundError,
   type ListOptions,
   type ListResult,
-  RevisionMismatchError,
   type Store,
   type WatchEvent,
   type WatchOptions,
 } from './types.ts';
 import { DEFAULT_WATCH_QUEUE_LIMIT, WatchHub } from './watch-hub.ts';
 
-/** Most ops in one group commit: bounds transaction size and event-loop pause. */
+/** Most ops in one group commit: bounds transaction size and how long the writer is busy. */
 const DEFAULT_MAX_BATCH_OPS = 1000;
 /** Rows fetched per replay query: keeps memory flat when a watcher starts far back. */
 const REPLAY_PAGE_ROWS = 1000;
-/** Revisions deleted per compaction transaction (kine uses 1000); bounds each pause. */
-const COMPACT_CHUNK_REVISIONS = 5000;
-/** Pages freed per incremental_vacuum step before yielding to the event loop. */
-const VACUUM_STEP_PAGES = 2048;
+/**
+ * A read waits this long if it meets the writer mid-checkpoint-restart (rare,
+ * brief); WAL readers otherwise never wait for the writer.
+ */
+const READ_BUSY_TIMEOUT_MS = 1000;
 
 export type SqliteStoreOptions = {
   /** Database file; its directory is created if missing. */
@@ -54,49 +62,43 @@ export type SqliteStore = Store & {
   reclaimSpace(): Promise<void>;
 };
 
-type WriteRequest =
-  | { kind: 'create'; key: string; value: string }
-  | { kind: 'update'; key: string; value: string; expected: number }
-  | { kind: 'delete'; key: string; expected: number };
 type WriteOp = WriteRequest & { resolve: (kv: KeyValue) => void; reject: (err: Error) => void };
-
-const isRowFailure = (e: unknown) =>
-  e instanceof KeyExistsError || e instanceof KeyNotFoundError || e instanceof RevisionMismatchError;
-
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+type Head = { rev: number; compactRev: number };
 
 class SqliteStoreImpl implements SqliteStore {
   readonly path: string;
+  #lock: OwnerLock;
   #db: DatabaseSync;
   #s: Statements;
+  #writer: WriterClient;
   #hub = new WatchHub();
   #watchQueueLimit: number;
   #maxBatchOps: number;
-  /** Last committed revision (outside a flush, exactly what the database holds). */
+  /** Newest revision published to the hub (the writer may already be further). */
   #rev: number;
-  #compactRev: number;
-  /** Log rows at or below this have been compacted (lags #compactRev after a crash mid-compaction). */
-  #compactDone: number;
   #pending: WriteOp[] = [];
   #flushScheduled = false;
+  #inFlight = false;
   #idle: (() => void)[] = [];
-  #compacting: Promise<void> = Promise.resolve();
+  /** Compactions and vacuums the writer has not finished yet. */
+  #jobs = new Set<Promise<unknown>>();
   #closed = false;
+  #closing: Promise<void> | undefined;
   #commits = 0;
   #writes = 0;
 
-  constructor(options: SqliteStoreOptions) {
+  constructor(
+    options: SqliteStoreOptions,
+    parts: { lock: OwnerLock; db: DatabaseSync; writer: WriterClient; rev: number },
+  ) {
     this.path = options.path;
     this.#watchQueueLimit = options.watchQueueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT;
     this.#maxBatchOps = options.maxBatchOps ?? DEFAULT_MAX_BATCH_OPS;
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.#db = new DatabaseSync(options.path);
-    initSchema(this.#db);
+    this.#lock = parts.lock;
+    this.#db = parts.db;
     this.#s = prepareStatements(this.#db);
-    this.#compactRev = (this.#s.getMeta.get({ name: 'compact_rev' })?.value as number | undefined) ?? 0;
-    this.#compactDone = (this.#s.getMeta.get({ name: 'compact_done' })?.value as number | undefined) ?? 0;
-    // A compaction may have removed the newest rows (tombstones) up to compact_rev.
-    this.#rev = Math.max(this.#s.maxRev.get()!.n as number, this.#compactRev);
+    this.#writer = parts.writer;
+    this.#rev = parts.rev;
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -107,22 +109,26 @@ class SqliteStoreImpl implements SqliteStore {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.#checkOpen();
-    const at = options.revision || this.#rev;
-    if (at < this.#compactRev) throw new CompactedError(at, this.#compactRev);
-    if (at > this.#rev) throw new FutureRevisionError(at, this.#rev);
-    const latest = at === this.#rev;
-    const { lo, hi } = prefixBounds(prefix);
-    const limit = options.limit || -1;
-    // node:sqlite rejects unknown named parameters, so `at` only goes to the history queries.
-    const bounds = { lo, hi, after: options.startAfter ?? '' };
-    const rows = latest ? this.#s.listLatest.all({ ...bounds, limit }) : this.#s.listAt.all({ ...bounds, limit, at });
-    const items = rows.map(rowToKv);
-    let remaining = 0;
-    if (limit > 0 && items.length === limit) {
-      const rest = { lo, hi, after: items[items.length - 1].key };
-      remaining = (latest ? this.#s.countLatest.get(rest) : this.#s.countAt.get({ ...rest, at }))!.n as number;
-    }
-    return { items, revision: at, remaining };
+    return this.#snapshot((head) => {
+      // The snapshot may already hold batches the hub has not published yet:
+      // the list is exact at head.rev, and a watch from there skips up to it.
+      const at = options.revision || head.rev;
+      if (at < head.compactRev) throw new CompactedError(at, head.compactRev);
+      if (at > head.rev) throw new FutureRevisionError(at, head.rev);
+      const latest = at === head.rev;
+      const { lo, hi } = prefixBounds(prefix);
+      const limit = options.limit || -1;
+      // node:sqlite rejects unknown named parameters, so `at` only goes to the history queries.
+      const bounds = { lo, hi, after: options.startAfter ?? '' };
+      const rows = latest ? this.#s.listLatest.all({ ...bounds, limit }) : this.#s.listAt.all({ ...bounds, limit, at });
+      const items = rows.map(rowToKv);
+      let remaining = 0;
+      if (limit > 0 && items.length === limit) {
+        const rest = { lo, hi, after: items[items.length - 1].key };
+        remaining = (latest ? this.#s.countLatest.get(rest) : this.#s.countAt.get({ ...rest, at }))!.n as number;
+      }
+      return { items, revision: at, remaining };
+    });
   }
 
   create(key: string, value: string): Promise<KeyValue> {
@@ -142,8 +148,9 @@ class SqliteStoreImpl implements SqliteStore {
     this.#checkOpen();
     const { signal } = options;
     if (signal.aborted) return;
-    if (options.afterRevision < this.#compactRev) throw new CompactedError(options.afterRevision, this.#compactRev);
-    // Subscribe first, then replay up to the revision seen at subscription:
+    const floor = this.#head().compactRev;
+    if (options.afterRevision < floor) throw new CompactedError(options.afterRevision, floor);
+    // Subscribe first, then replay up to the revision published at subscription:
     // every later event is queued live, every earlier one comes from the log.
     const sub = this.#hub.subscribe(prefix, this.#watchQueueLimit);
     const upTo = this.#rev;
@@ -152,8 +159,12 @@ class SqliteStoreImpl implements SqliteStore {
       let pos = options.afterRevision;
       while (pos < upTo) {
         if (signal.aborted || sub.closed) break;
-        if (pos < this.#compactRev) throw new CompactedError(pos, this.#compactRev);
-        const rows = this.#s.replay.all({ after: pos, upto: upTo, lo, hi, limit: REPLAY_PAGE_ROWS });
+        const from = pos;
+        // The floor is read in the same snapshot as the page: the writer may be compacting meanwhile.
+        const rows = this.#snapshot((head) => {
+          if (from < head.compactRev) throw new CompactedError(from, head.compactRev);
+          return this.#s.replay.all({ after: from, upto: upTo, lo, hi, limit: REPLAY_PAGE_ROWS });
+        });
         pos = rows.length < REPLAY_PAGE_ROWS ? upTo : (rows[rows.length - 1].rev as number);
         if (rows.length > 0) yield rows.map(rowToEvent);
       }
@@ -177,163 +188,150 @@ class SqliteStoreImpl implements SqliteStore {
 
   async currentRevision(): Promise<number> {
     this.#checkOpen();
-    return this.#rev;
+    return Math.max(this.#head().rev, this.#rev);
   }
 
   async compactedRevision(): Promise<number> {
     this.#checkOpen();
-    return this.#compactRev;
+    return this.#head().compactRev;
   }
 
   compact(revision: number): Promise<void> {
-    const run = this.#compacting.then(() => this.#compact(revision));
-    this.#compacting = run.catch(() => {});
-    return run;
+    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    return this.#job(this.#writer.compact(revision));
   }
 
-  async reclaimSpace(): Promise<void> {
-    this.#checkOpen();
-    await this.#compacting;
-    while (!this.#closed && (this.#s.freelistCount.get()!.freelist_count as number) > 0) {
-      this.#db.exec(`PRAGMA incremental_vacuum(${VACUUM_STEP_PAGES})`);
-      await yieldToLoop();
-    }
-    if (!this.#closed) this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  reclaimSpace(): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    return this.#job(this.#writer.reclaim());
   }
 
   stats(): SqliteStoreStats {
     return { commits: this.#commits, writes: this.#writes, watchers: this.#hub.size };
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    if (this.#pending.length > 0 || this.#flushScheduled) await new Promise<void>((r) => this.#idle.push(r));
-    await this.#compacting;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#pending.length > 0 || this.#flushScheduled || this.#inFlight) {
+      await new Promise<void>((r) => this.#idle.push(r));
+    }
+    await Promise.allSettled([...this.#jobs]);
     this.#closed = true;
     this.#hub.closeAll();
+    // The reader goes first, so the writer is the last connection and its
+    // final checkpoint (and WAL removal) happens off this thread.
     this.#db.close();
+    await this.#writer.close();
+    this.#lock.release();
   }
 
   #checkOpen(): void {
     if (this.#closed) throw new Error('store is closed');
   }
 
+  /** Newest revision and compaction floor as the reader sees them now. */
+  #head(): Head {
+    const row = this.#s.head.get()!;
+    const compactRev = row.compact_rev as number;
+    return { rev: Math.max(row.rev as number, compactRev), compactRev };
+  }
+
+  /** Run reads in one snapshot (a deferred read transaction), told its head. */
+  #snapshot<T>(read: (head: Head) => T): T {
+    this.#s.beginRead.run();
+    try {
+      return read(this.#head());
+    } finally {
+      this.#s.commit.run();
+    }
+  }
+
+  #job<T>(run: Promise<T>): Promise<T> {
+    this.#jobs.add(run);
+    const forget = () => this.#jobs.delete(run);
+    run.then(forget, forget);
+    return run;
+  }
+
   #enqueue(op: WriteRequest): Promise<KeyValue> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
     return new Promise((resolve, reject) => {
-      this.#pending.push({ ...op, resolve, reject });
+      this.#pending.push({ ...op, resolve, reject } as WriteOp);
       this.#scheduleFlush();
     });
   }
 
   #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
+    if (this.#flushScheduled || this.#inFlight) return;
     this.#flushScheduled = true;
     // setImmediate runs after this turn's I/O callbacks, so every write that
-    // arrives in the same turn (or while the previous fsync blocked the
-    // thread) joins one transaction.
-    setImmediate(() => this.#flush());
+    // arrives in the same turn (or while the previous batch was committing)
+    // joins one transaction.
+    setImmediate(() => void this.#flush());
   }
 
-  #flush(): void {
+  async #flush(): Promise<void> {
     this.#flushScheduled = false;
     const ops = this.#pending.splice(0, this.#maxBatchOps);
-    if (this.#pending.length > 0) this.#scheduleFlush();
-    const startRev = this.#rev;
-    const results: (KeyValue | Error)[] = [];
-    const events: WatchEvent[] = [];
+    if (ops.length === 0) return this.#notifyIdle();
+    this.#inFlight = true;
     try {
-      this.#s.begin.run();
-      for (const op of ops) {
-        try {
-          const event = this.#apply(op);
-          events.push(event);
-          results.push(event.kv);
-        } catch (err) {
-          if (!isRowFailure(err)) throw err;
-          results.push(err as Error);
-        }
-      }
-      this.#s.commit.run();
+      const { events, failures } = await this.#writer.batch(ops.map(toRequest));
+      this.#commits++;
+      this.#writes += events.length;
+      if (events.length > 0) this.#rev = events[events.length - 1].kv.modRevision;
+      this.#hub.publish(events);
+      const failed = new Map(failures.map((f) => [f.index, f.error]));
+      let next = 0;
+      ops.forEach((op, i) => {
+        const err = failed.get(i);
+        if (err) op.reject(fromWire(err));
+        else op.resolve(events[next++].kv);
+      });
     } catch (err) {
-      // Unexpected (I/O, disk full): nothing of this batch is durable.
-      if (this.#db.isTransaction) this.#s.rollback.run();
-      this.#rev = startRev;
+      // Unexpected (I/O, disk full, writer gone): nothing of this batch is durable.
       for (const op of ops) op.reject(err as Error);
-      this.#notifyIdle();
-      return;
+    } finally {
+      this.#inFlight = false;
     }
-    this.#commits++;
-    this.#writes += events.length;
-    this.#hub.publish(events);
-    ops.forEach((op, i) => {
-      const r = results[i];
-      if (r instanceof Error) op.reject(r);
-      else op.resolve(r);
-    });
-    this.#notifyIdle();
+    if (this.#pending.length > 0) this.#scheduleFlush();
+    else this.#notifyIdle();
   }
 
   #notifyIdle(): void {
-    if (this.#pending.length > 0 || this.#flushScheduled) return;
+    if (this.#pending.length > 0 || this.#flushScheduled || this.#inFlight) return;
     for (const r of this.#idle.splice(0)) r();
-  }
-
-  /** One write inside the open transaction; throws a row failure without touching the database. */
-  #apply(op: WriteOp): WatchEvent {
-    const row = this.#s.get.get({ key: op.key });
-    const cur = row ? rowToKv(row) : undefined;
-    if (op.kind === 'create') {
-      if (cur) throw new KeyExistsError(op.key);
-      const rev = this.#rev + 1;
-      this.#s.insertLog.run({ rev, key: op.key, create_rev: rev, prev_rev: 0, deleted: 0, value: op.value });
-      this.#s.setCurrent.run({ key: op.key, rev });
-      this.#rev = rev;
-      return { type: 'create', kv: { key: op.key, value: op.value, createRevision: rev, modRevision: rev } };
-    }
-    if (!cur) throw new KeyNotFoundError(op.key);
-    if (op.kind === 'update' ? cur.modRevision !== op.expected : op.expected !== 0 && cur.modRevision !== op.expected) {
-      throw new RevisionMismatchError(op.key, cur);
-    }
-    const rev = this.#rev + 1;
-    const value = op.kind === 'update' ? op.value : cur.value;
-    const deleted = op.kind === 'delete' ? 1 : 0;
-    const base = { key: op.key, create_rev: cur.createRevision, prev_rev: cur.modRevision };
-    this.#s.insertLog.run({ ...base, rev, deleted, value });
-    if (deleted) this.#s.deleteCurrent.run({ key: op.key });
-    else this.#s.setCurrent.run({ key: op.key, rev });
-    this.#rev = rev;
-    const kv = { key: op.key, value, createRevision: cur.createRevision, modRevision: rev };
-    return { type: op.kind, kv, prev: cur };
-  }
-
-  async #compact(revision: number): Promise<void> {
-    this.#checkOpen();
-    if (revision > this.#rev) throw new FutureRevisionError(revision, this.#rev);
-    if (revision <= this.#compactRev && this.#compactDone >= this.#compactRev) return;
-    const target = Math.max(revision, this.#compactRev);
-    // Publish the new floor first: from here on nobody reads below it, so the
-    // chunks below may delete in any number of steps (and resume after a crash).
-    this.#s.setMeta.run({ name: 'compact_rev', value: target });
-    this.#compactRev = target;
-    for (let lo = this.#compactDone; lo < target; lo += COMPACT_CHUNK_REVISIONS) {
-      const hi = Math.min(lo + COMPACT_CHUNK_REVISIONS, target);
-      this.#s.begin.run();
-      try {
-        this.#s.compactRange.run({ lo, hi, target });
-        this.#s.setMeta.run({ name: 'compact_done', value: hi });
-        this.#s.commit.run();
-        this.#compactDone = hi;
-      } catch (err) {
-        this.#s.rollback.run();
-        throw err;
-      }
-      await yieldToLoop();
-    }
   }
 }
 
-/** Open (creating if needed) a sqlite-backed store. */
+const toRequest = (op: WriteOp): WriteRequest =>
+  op.kind === 'create'
+    ? { kind: 'create', key: op.key, value: op.value }
+    : op.kind === 'update'
+      ? { kind: 'update', key: op.key, value: op.value, expected: op.expected }
+      : { kind: 'delete', key: op.key, expected: op.expected };
+
+/** Open (creating if needed) a sqlite-backed store; fails with StoreInUseError if another store has the file. */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
-  return new SqliteStoreImpl(options);
+  // Two connections (reader here, writer in a worker) cannot share a private in-memory database.
+  if (options.path === ':memory:' || options.path === '') throw new TypeError('sqlite store needs a file path');
+  mkdirSync(dirname(options.path), { recursive: true });
+  const lock = acquireOwnerLock(options.path);
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(options.path, { timeout: READ_BUSY_TIMEOUT_MS });
+    initSchema(db);
+    // This connection only reads; writes go through the worker.
+    db.exec('PRAGMA query_only = 1');
+    const { client, rev } = await WriterClient.start(options.path);
+    return new SqliteStoreImpl(options, { lock, db, writer: client, rev });
+  } catch (err) {
+    db?.close();
+    lock.release();
+    throw err;
+  }
 }
