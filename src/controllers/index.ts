@@ -17,6 +17,7 @@ import { runTaintEvictionController } from './taint-eviction.ts';
 import { runReplicaSetController } from './replicaset.ts';
 import { runStatefulSetController } from './statefulset.ts';
 import { runDaemonSetController } from './daemonset.ts';
+import { runDeploymentController } from './deployment.ts';
 import { runScheduler } from '../scheduler/index.ts';
 
 export type { ControllerContext, ControllerRunner, ControllerSettings } from './context.ts';
@@ -29,6 +30,7 @@ const CONTROLLERS: [name: string, run: ControllerRunner][] = [
   ['namespace', (ctx) => runNamespaceController({ client: ctx.client, signal: ctx.signal, log: ctx.log, recorder: ctx.recorder })],
   ['garbagecollector', (ctx) => runGarbageCollector({ client: ctx.client, signal: ctx.signal, log: ctx.log })],
   ['replicaset', runReplicaSetController],
+  ['deployment', runDeploymentController],
   ['statefulset', runStatefulSetController],
   ['daemonset', runDaemonSetController],
   ['nodelifecycle', (ctx) => runNodeLifecycleController(ctx)],
