@@ -88,21 +88,21 @@ export function affinityState(
 /** Filter: the reason the node fails inter-pod (anti-)affinity, or undefined. */
 export function podAffinityReason(state: AffinityState, node: KubeObject): string | undefined {
   const labels = node.metadata.labels ?? {};
-  for (const domain of state.forbiddenByExisting) {
-    const eq = domain.indexOf('=');
-    if (labels[domain.slice(0, eq)] === domain.slice(eq + 1)) return REASON_EXISTING_ANTI_AFFINITY;
+  // kube-scheduler's order: the pod's affinity, its anti-affinity, then existing pods' anti-affinity.
+  const noneAnywhere = state.affinity.every((a) => a.domains.size === 0);
+  if (state.affinity.length > 0 && !(noneAnywhere && state.selfMatch)) {
+    for (const { term, domains } of state.affinity) {
+      const domain = domainOf(node, term.topologyKey);
+      if (!domain || !domains.has(domain)) return REASON_AFFINITY;
+    }
   }
   for (const { term, domains } of state.antiAffinity) {
     const domain = domainOf(node, term.topologyKey);
     if (domain && domains.has(domain)) return REASON_ANTI_AFFINITY;
   }
-  if (state.affinity.length > 0) {
-    const noneAnywhere = state.affinity.every((a) => a.domains.size === 0);
-    if (noneAnywhere && state.selfMatch) return undefined;
-    for (const { term, domains } of state.affinity) {
-      const domain = domainOf(node, term.topologyKey);
-      if (!domain || !domains.has(domain)) return REASON_AFFINITY;
-    }
+  for (const domain of state.forbiddenByExisting) {
+    const eq = domain.indexOf('=');
+    if (labels[domain.slice(0, eq)] === domain.slice(eq + 1)) return REASON_EXISTING_ANTI_AFFINITY;
   }
   return undefined;
 }

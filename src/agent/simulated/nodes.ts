@@ -32,6 +32,12 @@ async function registerNode(client: Client, name: string, index: number): Promis
     node = await client.patch(refs.nodes, name, { metadata: { labels: wanted.metadata.labels, annotations: wanted.metadata.annotations } }, { type: 'merge' });
     await client.patch(refs.nodes, name, { status: wanted.status }, { type: 'merge', subresource: 'status' });
   }
+  // The Lease exists from the start, as kubelet's does; renewals then spread out over the period.
+  try {
+    await client.create(refs.leases, nodeLease(node, new Date()));
+  } catch (err) {
+    if (!alreadyExists(err)) throw err;
+  }
   return { name, index, ip: wanted.status.addresses[0].address, uid: node.metadata.uid! };
 }
 
