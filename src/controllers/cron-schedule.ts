@@ -92,9 +92,11 @@ export function parseGoDuration(text: string): number {
   const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
   let total = 0;
   let pos = 0;
-  let m: RegExpExecArray | null;
   if (text === '0') return 0;
-  for (re.lastIndex = 0; (m = re.exec(text)); pos = re.lastIndex) total += Number(m[1]) * units[m[2]];
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * units[m[2]];
+    pos = re.lastIndex;
+  }
   if (pos !== text.length || text.length === 0) throw new CronSyntaxError(`failed to parse duration ${text}: time: invalid duration "${text}"`);
   return total;
 }
@@ -237,7 +239,7 @@ function nextTime(spec: Spec, after: Date): Date | undefined {
       }
       t += (60 - l.second) * SECOND;
       l = localOf(t, zone);
-      continue wrap;
+      continue;
     }
     return new Date(t);
   }

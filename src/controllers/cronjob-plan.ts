@@ -11,6 +11,7 @@ export const MANY_MISSED = 100;
 /** Annotation with the scheduled time on every Job a CronJob creates (CronJobsScheduledAnnotation, on since 1.30). */
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 
+// biome-ignore lint/suspicious/noExplicitAny: API objects are open JSON documents
 type Json = Record<string, any>;
 
 export type MostRecent = { time?: Date; missed: number };

@@ -30,7 +30,8 @@ export type CronJobControllerOptions = ControllerContext & {
 };
 
 export async function runCronJobController(options: CronJobControllerOptions): Promise<void> {
-  const { client, informers, recorder, signal, log } = options;
+  const { client, informers, signal, log } = options;
+  const recorder = options.recorder.withSource({ component: 'cronjob-controller' });
   const now = options.now ?? (() => new Date());
   const cronJobs = informers.for(refs.cronjobs);
   const jobs = informers.for(refs.jobs);

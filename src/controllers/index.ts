@@ -19,6 +19,9 @@ import { runStatefulSetController } from './statefulset.ts';
 import { runDaemonSetController } from './daemonset.ts';
 import { runDeploymentController } from './deployment.ts';
 import { runScheduler } from '../scheduler/index.ts';
+import { runCronJobController } from './cronjob.ts';
+import { runJobController } from './job.ts';
+import { runTtlAfterFinishedController } from './ttl-after-finished.ts';
 
 export type { ControllerContext, ControllerRunner, ControllerSettings } from './context.ts';
 
@@ -36,6 +39,9 @@ const CONTROLLERS: [name: string, run: ControllerRunner][] = [
   ['nodelifecycle', (ctx) => runNodeLifecycleController(ctx)],
   ['tainteviction', runTaintEvictionController],
   ['serviceaccount', runServiceAccountController],
+  ['job', runJobController],
+  ['cronjob', runCronJobController],
+  ['ttlafterfinished', runTtlAfterFinishedController],
   ['scheduler', runScheduler],
 ];
 
