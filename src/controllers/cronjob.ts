@@ -68,6 +68,11 @@ export async function runCronJobController(options: CronJobControllerOptions): P
     const before = JSON.stringify(cj.status);
 
     const synced = reconcileActive(cj, children);
+    if (synced.notices.some((n) => n.reason === 'UnexpectedJob')) {
+      // Our own status write may just not be in the cache yet: if the live object is newer, wait for it.
+      const live = await client.get(refs.cronjobs, cj.metadata.name ?? '', { namespace: cj.metadata.namespace });
+      if (live.metadata.resourceVersion !== cj.metadata.resourceVersion) return;
+    }
     for (const n of synced.notices) event(cj, n.type, n.reason, n.message);
     for (const gone of synced.missing) {
       // The cache may lag behind our own create: ask the API before forgetting a Job.
