@@ -1,5 +1,5 @@
 // Built-in admission: what Kubernetes' NamespaceLifecycle plugin enforces.
-import { errors } from '../api/errors.ts';
+import { ApiError, errors } from '../api/errors.ts';
 import type { ResourceDef } from './registry/types.ts';
 import type { AdmissionHook } from './resources/context.ts';
 import type { ObjectService } from './resources/objects.ts';
@@ -24,9 +24,14 @@ export function namespaceLifecycle(objects: ObjectService, namespaces: () => Res
       throw errors.notFound({ group: '', resource: 'namespaces' }, name);
     }
     if (phase === 'Terminating') {
-      throw errors.forbidden(
-        `${def.plural}${def.group ? `.${def.group}` : ''} "${obj.metadata.name ?? obj.metadata.generateName ?? ''}" is forbidden: unable to create new content in namespace ${name} because it is being terminated`,
-      );
+      const message = `${def.plural}${def.group ? `.${def.group}` : ''} "${obj.metadata.name ?? obj.metadata.generateName ?? ''}" is forbidden: unable to create new content in namespace ${name} because it is being terminated`;
+      // Clients (controllers) recognise this case by the NamespaceTerminating cause, as in Kubernetes.
+      throw new ApiError(403, 'Forbidden', message, {
+        name: obj.metadata.name,
+        group: def.group || undefined,
+        kind: def.plural,
+        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${name} is being terminated`, field: 'metadata.namespace' }],
+      });
     }
   };
 }
