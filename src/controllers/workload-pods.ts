@@ -14,9 +14,6 @@ export type Pod = KubeObject;
 /** Label on pods and ControllerRevisions naming the revision a pod was made from. */
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 
-/** RFC 3339 with seconds, as Kubernetes writes timestamps. */
-export const timestamp = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-
 /** Milliseconds until a ready pod becomes available, 0 when it already is or is not ready at all. */
 export function msUntilAvailable(pod: Pod, minReadySeconds: number, now: number): number {
   const since = podReadySince(pod);
