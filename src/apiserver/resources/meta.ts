@@ -108,3 +108,15 @@ function stripVolatile(obj: KubeObject): KubeObject {
   const fields = managedFields?.map(({ time: _t, ...entry }) => entry);
   return { ...obj, metadata: { ...meta, managedFields: fields } };
 }
+
+/** ObjectMeta fields Go's JSON encoding omits when empty (omitempty): an emptied list or map is gone, as in Kubernetes. */
+const OMIT_EMPTY_META = ['labels', 'annotations', 'ownerReferences', 'finalizers'] as const;
+
+export function dropEmptyMeta(obj: KubeObject): void {
+  const meta = obj.metadata as Record<string, unknown>;
+  for (const field of OMIT_EMPTY_META) {
+    const value = meta[field];
+    if (value === null || (Array.isArray(value) && value.length === 0)) delete meta[field];
+    else if (typeof value === 'object' && value !== undefined && Object.keys(value).length === 0) delete meta[field];
+  }
+}

@@ -16,7 +16,7 @@ import { clone, decode, encode, objectKey, toStorage, toVersion } from './codec.
 import { pendingFinalizers } from './deletion.ts';
 import { removeFieldPaths } from './prune.ts';
 import type { AdmissionHook, FieldCheck, ManagedFieldsTracker, RequestContext } from './context.ts';
-import { checkNamespace, checkTypeMeta, initMeta, keepImmutableMeta, sameObject, specChanged } from './meta.ts';
+import { checkNamespace, checkTypeMeta, dropEmptyMeta, initMeta, keepImmutableMeta, sameObject, specChanged } from './meta.ts';
 
 /** A name collision on generateName is retried this often before giving up, as Kubernetes does. */
 const GENERATE_NAME_RETRIES = 8;
@@ -95,6 +95,7 @@ export class ObjectService {
     for (let attempt = 0; ; attempt++) {
       const stored = toStorage(def, clone(obj), version);
       initMeta(def, stored, this.#now());
+      dropEmptyMeta(stored);
       def.strategy.prepareForCreate?.(stored);
       this.#validate(def, stored, undefined, versionCauses);
       await this.#admit('create', def, stored, undefined, '', ctx);
@@ -189,6 +190,7 @@ export class ObjectService {
     const versionCauses = def.strategy.validateIn?.(obj, version, toVersion(def, oldStored, version)) ?? [];
     let next = toStorage(def, obj, version);
     keepImmutableMeta(next, oldStored);
+    dropEmptyMeta(next);
     next = mergeSubresource(def, next, oldStored, subresource);
     if (subresource === '') def.strategy.prepareForUpdate?.(next, oldStored);
     if (next.metadata.generation !== undefined && specChanged(next, oldStored)) {
