@@ -40,11 +40,14 @@ export function mostRecentScheduleTime(
   const interval = t2.getTime() - t1.getTime();
   if (interval < 1000) throw new Error('time difference between two schedules is less than 1 second');
   const missed = Math.floor((now.getTime() - t1.getTime()) / interval) + 1;
-  // Jump close to now using the interval between the first two times, then walk the rest.
-  let t: Date | undefined = schedule.next(new Date(t1.getTime() + (missed - 2) * interval));
-  let latest: Date | undefined;
-  for (; t && t <= now; t = schedule.next(t)) latest = t;
-  return { time: latest, missed };
+  // Walk from a little before now; irregular schedules (nights, weekdays only) may need to look further
+  // back, doubling the distance each time, never before t1.
+  for (let back = 2; ; back *= 2) {
+    const start = Math.max(t1.getTime() - 1, now.getTime() - back * interval);
+    let latest: Date | undefined;
+    for (let t = schedule.next(new Date(start)); t && t <= now; t = schedule.next(t)) latest = t;
+    if (latest || start < t1.getTime()) return { time: latest, missed };
+  }
 }
 
 /** When to look at the CronJob again: just after its next schedule time. */

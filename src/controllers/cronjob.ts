@@ -10,6 +10,7 @@ import { type EventType, errorText, keyOf, refs, runController, WorkQueue } from
 import type { ControllerContext } from './context.ts';
 import { CronSyntaxError, parseSchedule } from './cron-schedule.ts';
 import {
+  jobFinished,
   jobFor,
   jobNameFor,
   jobsOverHistoryLimits,
@@ -23,6 +24,10 @@ import {
 
 /** CronJobs synced in parallel (kube-controller-manager --concurrent-cron-job-syncs default is 5). */
 const WORKERS = 5;
+/** Longest wait before looking again: timers cannot exceed ~24.8 days, and a daily look at a yearly schedule is cheap. */
+const MAX_REQUEUE_MS = 24 * 3600_000;
+
+const timestamp = (t: Date) => t.toISOString().replace(/\.\d+Z$/, 'Z');
 
 export type CronJobControllerOptions = ControllerContext & {
   /** The controller's clock; tests inject one. */
@@ -93,7 +98,7 @@ export async function runCronJobController(options: CronJobControllerOptions): P
       await client.updateStatus(refs.cronjobs, cj);
     }
     await cleanUpHistory(cj, ownedJobs(cj));
-    return requeue === undefined ? undefined : { requeueAfterMs: requeue };
+    return requeue === undefined ? undefined : { requeueAfterMs: Math.min(requeue, MAX_REQUEUE_MS) };
   };
 
   /** Creates the due Job if any; changes cj.status; returns when to look again. */
@@ -165,10 +170,15 @@ export async function runCronJobController(options: CronJobControllerOptions): P
       if (!existing.metadata.ownerReferences?.some((r) => r.controller && r.uid === cj.metadata.uid)) return next();
       created = existing;
       fresh = false;
+      if (jobFinished(existing)) {
+        // This run already happened (names are per minute: "@every 10s" runs at most once a minute).
+        cj.status.lastScheduleTime = timestamp(scheduled);
+        return next();
+      }
     }
     if (fresh) event(cj, 'Normal', 'SuccessfulCreate', `Created job ${created.metadata.name}`);
-    active.push(objectRef(created));
-    cj.status.lastScheduleTime = scheduled.toISOString().replace(/\.\d+Z$/, 'Z');
+    if (!active.some((a: { uid?: string }) => a.uid === created.metadata.uid)) active.push(objectRef(created));
+    cj.status.lastScheduleTime = timestamp(scheduled);
     return next();
   };
 

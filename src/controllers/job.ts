@@ -20,6 +20,8 @@ import { JOB_TRACKING_FINALIZER, jobFinishedCondition, planJob } from './job-pla
 const WORKERS = 5;
 /** Pod creations start with one and double per batch, so a broken template fails once, not 500 times (SlowStartInitialBatchSize). */
 const SLOW_START_INITIAL_BATCH = 1;
+/** Longest wait before looking again (timers cannot exceed ~24.8 days; a long activeDeadlineSeconds is re-checked daily). */
+const MAX_REQUEUE_MS = 24 * 3600_000;
 /** After this many failed syncs of one Job a Warning Event tells the user. */
 const EVENT_AFTER_RETRIES = 5;
 
@@ -218,7 +220,7 @@ export async function runJobController(options: JobControllerOptions): Promise<v
     // The status now lists these pods as uncounted: their finalizers may go; the next sync counts them.
     await Promise.all(plan.removeFinalizers.map((p) => removeTrackingFinalizer(client, p)));
     if (createError) throw createError;
-    return plan.requeueAfterMs === undefined ? undefined : { requeueAfterMs: plan.requeueAfterMs };
+    return plan.requeueAfterMs === undefined ? undefined : { requeueAfterMs: Math.min(plan.requeueAfterMs, MAX_REQUEUE_MS) };
   };
 
   /** A pod whose Job is gone (or replaced by a namesake) loses its finalizer. */

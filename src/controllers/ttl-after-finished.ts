@@ -9,6 +9,9 @@ import { jobFinishedCondition } from './job-plan.ts';
 
 /** Jobs checked in parallel (kube-controller-manager --concurrent-ttl-after-finished-syncs default is 5). */
 const WORKERS = 5;
+/** Longest wait before looking again (timers cannot exceed ~24.8 days; a long TTL is re-checked daily). */
+const MAX_REQUEUE_MS = 24 * 3600_000;
+const later = (ms: number) => ({ requeueAfterMs: Math.min(ms, MAX_REQUEUE_MS) });
 
 /** When the Job may be deleted (ms since epoch), or undefined when it has no TTL or has not finished. */
 export function expiresAtMs(job: KubeObject): number | undefined {
@@ -35,7 +38,7 @@ export async function runTtlAfterFinishedController(options: ControllerContext &
     const cached = jobs.get(key);
     const at = cached && expiresAtMs(cached);
     if (!cached || at === undefined) return;
-    if (at > now().getTime()) return { requeueAfterMs: at - now().getTime() };
+    if (at > now().getTime()) return later(at - now().getTime());
     // The cache may be stale (TTL changed, Job recreated): decide on the live object.
     let live: KubeObject;
     try {
@@ -46,7 +49,7 @@ export async function runTtlAfterFinishedController(options: ControllerContext &
     }
     const liveAt = expiresAtMs(live);
     if (liveAt === undefined) return;
-    if (liveAt > now().getTime()) return { requeueAfterMs: liveAt - now().getTime() };
+    if (liveAt > now().getTime()) return later(liveAt - now().getTime());
     try {
       await client.delete(refs.jobs, live.metadata.name ?? '', {
         namespace: live.metadata.namespace,
