@@ -10,6 +10,8 @@ export DEBIAN_FRONTEND=noninteractive
 declare -A needed=([ip]=iproute2 [unshare]=util-linux [update-ca-certificates]=ca-certificates)
 # images: setfattr marks opaque directories in unpacked layers for overlayfs; docker-registry is the loopback registry the pull tests run
 needed+=([setfattr]=attr [docker-registry]=docker-registry)
+# pod network: nft programs masquerade (and later Service VIPs); iptables is the fallback where nft is missing
+needed+=([nft]=nftables [iptables]=iptables)
 # A Node.js from elsewhere (e.g. NodeSource) brings its own npm; Debian's npm would conflict with it.
 command -v npm >/dev/null 2>&1 || needed[npm]="nodejs npm"
 missing=()
