@@ -4,7 +4,7 @@
 // together; a pod-template-hash name collision bumps status.collisionCount.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type TestServer, startServer } from './harness.ts';
+import { type TestServer, eventually, startServer } from './harness.ts';
 
 const deployment = (name: string, spec: Record<string, unknown> = {}, image = 'nginx:1.14.2') =>
   JSON.stringify({
@@ -39,7 +39,9 @@ describe('deployment strategies and failures', () => {
   test('a rollout to pods that cannot be scheduled keeps the old pods and reports ProgressDeadlineExceeded', async () => {
     await s.k(['apply', '-f', '-'], deployment('stuck', { progressDeadlineSeconds: 3 }));
     await rolledOut('stuck');
-    const oldPods = (await get(['pods', '-l', 'app=stuck'])).items.map((p: Pod) => p.metadata.name).sort();
+    const first: Pod[] = (await get(['pods', '-l', 'app=stuck'])).items;
+    const oldPods = first.map((p) => p.metadata.name).sort();
+    const oldRS = `stuck-${first[0].metadata.labels['pod-template-hash']}`;
     const started = Date.now();
     await s.k(['patch', 'deployment', 'stuck', '-p', '{"spec":{"template":{"spec":{"nodeSelector":{"disk":"none-has-this"}}}}}']);
     const status = await s.kubectl(['rollout', 'status', 'deployment/stuck', '--timeout=20s']);
@@ -59,6 +61,19 @@ describe('deployment strategies and failures', () => {
     const d = await get(['deploy', 'stuck']);
     assert.deepEqual([d.status.availableReplicas, d.status.updatedReplicas, d.status.unavailableReplicas], [3, 1, 1]);
     assert.match(await s.k(['get', 'deploy', 'stuck', '--no-headers']), /^stuck\s+3\/3\s+1\s+3\s/);
+
+    // Scaling mid-rollout spreads the change in proportion: 6 replicas + 2 surge = 8 pods, old:new stays 3:1.
+    await s.k(['scale', 'deployment/stuck', '--replicas=6']);
+    const sizes = await eventually(async () => {
+      const sets = (await get(['rs', '-l', 'app=stuck'])).items as { metadata: { name: string; annotations: Record<string, string> }; spec: { replicas: number } }[];
+      const old = sets.find((r) => r.metadata.name === oldRS);
+      const fresh = sets.find((r) => r.metadata.name !== oldRS);
+      return old?.spec.replicas === 6 && fresh?.spec.replicas === 2 ? [old, fresh] : undefined;
+    }, 10_000, 'old 6 and new 2');
+    for (const rs of sizes) {
+      assert.equal(rs.metadata.annotations['deployment.kubernetes.io/desired-replicas'], '6');
+      assert.equal(rs.metadata.annotations['deployment.kubernetes.io/max-replicas'], '8');
+    }
 
     // Fixing the template resumes progress.
     await s.k(['patch', 'deployment', 'stuck', '--type=json', '-p', '[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]']);
