@@ -110,3 +110,9 @@ describe('node health', () => {
     assert.deepEqual(missingServiceAccounts(undefined, () => false), []);
   });
 });
+
+test('a Ready condition without lastHeartbeatTime is no heartbeat on every look', () => {
+  const n: KubeObject = { metadata: { name: 'n1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
+  const h = observeNode(undefined, n, undefined, T0);
+  assert.equal(observeNode(h, n, undefined, T0 + 50_000).probeTimestamp, T0);
+});

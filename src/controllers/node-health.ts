@@ -57,7 +57,7 @@ export function observeNode(prev: NodeHealth | undefined, node: KubeObject, leas
   if (!ready) {
     // Never posted status: time it from creation, with the startup grace period.
     health = { probeTimestamp: prev?.probeTimestamp ?? parseTime(node.metadata.creationTimestamp) ?? now, leaseRenewTime: prev?.leaseRenewTime };
-  } else if (!prev || prev.readyHeartbeat === undefined || prev.readyHeartbeat !== ready.lastHeartbeatTime) {
+  } else if (!prev || prev.readyHeartbeat === undefined || prev.readyHeartbeat !== (ready.lastHeartbeatTime ?? '')) {
     health = { probeTimestamp: now, readyHeartbeat: ready.lastHeartbeatTime ?? '', leaseRenewTime: prev?.leaseRenewTime };
   } else {
     health = { ...prev };
@@ -117,12 +117,16 @@ export function silentNodeConditions(node: KubeObject, now: Date): NodeCondition
 /** Label that keeps a node out of the all-nodes-down check (Kubernetes' node.kubernetes.io/exclude-disruption). */
 const EXCLUDE_DISRUPTION_LABEL = 'node.kubernetes.io/exclude-disruption';
 
+export function excludedFromDisruption(node: KubeObject): boolean {
+  return Boolean(node.metadata.labels && EXCLUDE_DISRUPTION_LABEL in node.metadata.labels);
+}
+
 /**
  * True when every node is not Ready: then the control plane, not the nodes, has
  * most likely lost touch, and Kubernetes evicts nothing ("master disruption mode").
  */
 export function allNodesDown(nodes: KubeObject[]): boolean {
-  const counted = nodes.filter((n) => !(n.metadata.labels && EXCLUDE_DISRUPTION_LABEL in n.metadata.labels));
+  const counted = nodes.filter((n) => !excludedFromDisruption(n));
   return counted.length > 0 && counted.every((n) => readyStatus(n) !== 'True');
 }
 

@@ -12,6 +12,7 @@ import {
   allNodesDown,
   DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS,
   DEFAULT_NODE_STARTUP_GRACE_PERIOD_MS,
+  excludedFromDisruption,
   type GracePeriods,
   msUntilSilent,
   NODE_LEASE_NAMESPACE,
@@ -31,8 +32,12 @@ export const DEFAULT_TAINT_RATE_PER_SECOND = 0.1;
 const TAINT_BURST = 1;
 /** Look again this long after the grace period would run out, so the deadline has surely passed. */
 const DEADLINE_SLACK_MS = 50;
-/** Nodes are independent; a few workers keep one slow write from holding up the others. */
-const WORKERS = 4;
+/**
+ * One worker: whether every node is down is judged across nodes, and two
+ * workers judging at once from half-written state could taint a node for a
+ * moment and evict pods that should stay. Most reconciles write nothing.
+ */
+const WORKERS = 1;
 
 export type NodeLifecycleOptions = {
   monitorGraceMs?: number;
@@ -72,6 +77,12 @@ export class TokenBucket {
     if (this.#tokens >= 1) return 0;
     return this.#perSecond > 0 ? Math.ceil(((1 - this.#tokens) / this.#perSecond) * 1000) : Number.POSITIVE_INFINITY;
   }
+}
+
+/** The node as allNodesDown should judge it: with the Ready status we know to be newer than the cache's. */
+function withReady(node: KubeObject, ready: string | undefined): KubeObject {
+  if (ready === undefined || ready === readyStatus(node)) return node;
+  return { ...node, status: { ...node.status, conditions: [{ type: 'Ready', status: ready }] } };
 }
 
 /** Runs until ctx.signal aborts. */
@@ -147,9 +158,11 @@ export async function runNodeLifecycleController(ctx: ControllerContext, options
     lastReady.set(name, ready);
 
     // Every node down at once means this side lost touch, not the nodes: evict nothing (master disruption mode).
-    const allDown = allNodesDown(nodes.list().map((n) => (n.metadata.name === name ? current : n)));
+    // Readiness as this controller last wrote or saw it: the cache may not show other workers' writes yet.
+    // A Ready node settles it at once; only otherwise look at every node.
+    const allDown = (ready !== 'True' || excludedFromDisruption(current)) && allNodesDown(nodes.list().map((n) => withReady(n, lastReady.get(n.metadata.name ?? ''))));
     if (lastAllDown !== undefined && allDown !== lastAllDown) {
-      log.warn(allDown ? 'every node is not Ready: no NoExecute taints until one is back' : 'a node is Ready again: tainting resumes');
+      log.info(allDown ? 'every node is not Ready: no NoExecute taints until one is back' : 'a node is Ready: NoExecute tainting resumes');
       // Leaving that mode, every node gets a fresh grace period (its heartbeats may not have reached us).
       if (!allDown) for (const h of health.values()) h.probeTimestamp = now;
       for (const n of nodes.list()) if (n.metadata.name !== name) queue.add(n.metadata.name ?? '');
@@ -164,7 +177,9 @@ export async function runNodeLifecycleController(ctx: ControllerContext, options
     }
     const taints = applyTaints(taintsOf(current), desired, new Date(now));
     if (taints) {
-      current = await client.update(refs.nodes, { ...current, spec: { ...current.spec, taints } });
+      const { taints: _old, ...spec } = current.spec ?? {};
+      // No taints left: the field goes, as Kubernetes omits an empty list.
+      current = await client.update(refs.nodes, { ...current, spec: taints.length > 0 ? { ...spec, taints } : spec });
       log.debug('node taints updated', { node: name, taints: taints.map((t) => `${t.key}:${t.effect}`) });
     }
     if (ready !== 'True') await markPodsNotReady(name);

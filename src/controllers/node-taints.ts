@@ -89,8 +89,9 @@ export function tolerates(toleration: Toleration, taint: Taint): boolean {
 /**
  * When (ms) the pod must be deleted because of its node's NoExecute taints:
  * at once if one is not tolerated, else when the shortest tolerationSeconds of
- * the tolerations used runs out, counted from when the taint was added or the
- * pod arrived, whichever is later. Undefined: tolerated forever.
+ * the tolerations used runs out, counted from when the taint appeared
+ * (`taintSince`) or the pod arrived, whichever is later. Undefined: tolerated
+ * forever.
  */
 export function evictionTime(pod: KubeObject, taints: Taint[], options: { now: number; taintSince(t: Taint): number }): number | undefined {
   const noExecute = taints.filter((t) => t.effect === 'NoExecute');

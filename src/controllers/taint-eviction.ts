@@ -15,6 +15,7 @@ export const TAINT_EVICTION_COMPONENT = 'taint-eviction-controller';
 const WORKERS = 4;
 
 const noExecute = (node: KubeObject | undefined): Taint[] => (node ? taintsOf(node).filter((t) => t.effect === 'NoExecute') : []);
+const taintId = (t: Taint) => `${t.key}=${t.value ?? ''}:${t.effect}`;
 const taintIds = (taints: Taint[]) =>
   taints
     .map((t) => `${t.key}=${t.value ?? ''}:${t.timeAdded ?? ''}`)
@@ -32,8 +33,12 @@ export async function runTaintEvictionController(ctx: ControllerContext): Promis
   const podsOnNode = new Map<string, Set<string>>();
   /** Pending evictions: pod key → timer that queues it when its toleration runs out. */
   const timers = new Map<string, NodeJS.Timeout>();
-  /** When a taint without timeAdded was first seen, per node and taint. */
-  const firstSeen = new Map<string, number>();
+  /**
+   * When this controller first saw each NoExecute taint, per node: tolerations
+   * count from then, as in Kubernetes (timeAdded has whole seconds only, and
+   * may come from another clock).
+   */
+  const firstSeen = new Map<string, Map<string, number>>();
   signal.addEventListener('abort', () => {
     for (const t of timers.values()) clearTimeout(t);
   });
@@ -63,18 +68,27 @@ export async function runTaintEvictionController(ctx: ControllerContext): Promis
     },
   });
   const nodeChanged = (old: KubeObject | undefined, node: KubeObject) => {
+    const seen = firstSeen.get(node.metadata.name ?? '');
+    if (seen) {
+      const now = new Set(noExecute(node).map(taintId));
+      for (const id of seen.keys()) if (!now.has(id)) seen.delete(id);
+    }
     if (taintIds(noExecute(old)) === taintIds(noExecute(node))) return;
     for (const key of podsOnNode.get(node.metadata.name ?? '') ?? []) queue.add(key);
   };
-  nodes.addHandlers({ onAdd: (n) => nodeChanged(undefined, n), onUpdate: nodeChanged });
+  nodes.addHandlers({
+    onAdd: (n) => nodeChanged(undefined, n),
+    onUpdate: nodeChanged,
+    onDelete: (n) => firstSeen.delete(n.metadata.name ?? ''),
+  });
   if (!(await ctx.informers.waitForSync())) return;
 
   const taintSince = (nodeName: string, now: number) => (taint: Taint) => {
-    const added = Date.parse(taint.timeAdded ?? '');
-    if (!Number.isNaN(added)) return added;
-    const id = `${nodeName}\u0000${taint.key}:${taint.effect}`;
-    if (!firstSeen.has(id)) firstSeen.set(id, now);
-    return firstSeen.get(id) ?? now;
+    const seen = firstSeen.get(nodeName) ?? new Map<string, number>();
+    firstSeen.set(nodeName, seen);
+    const since = seen.get(taintId(taint)) ?? now;
+    seen.set(taintId(taint), since);
+    return since;
   };
 
   const cancel = (key: string, pod: KubeObject | undefined) => {
