@@ -202,10 +202,13 @@ export class ObjectService {
     return this.#track(def, version, oldStored, next, subresource, ctx);
   }
 
-  /** Writes an update; an object being deleted whose last finalizer went is removed. */
+  /** Writes an update; an object being deleted whose last finalizer went (and whose grace period is over) is removed. */
   async #writeUpdate(def: ResourceDef, next: KubeObject, kv: KeyValue): Promise<KubeObject> {
     const store = this.#deps.store;
-    if (next.metadata.deletionTimestamp && pendingFinalizers(def, next).length === 0) {
+    // A deleted object goes once nothing holds it: no finalizers, and no grace period left to run
+    // (a pod on a node keeps its grace period until the node agent confirms it stopped).
+    const graceLeft = (next.metadata.deletionGracePeriodSeconds ?? 0) > 0;
+    if (next.metadata.deletionTimestamp && pendingFinalizers(def, next).length === 0 && !graceLeft) {
       const last = await store.delete(kv.key, kv.modRevision);
       const gone = decode(last);
       return { ...next, metadata: { ...next.metadata, resourceVersion: gone.metadata.resourceVersion } };
