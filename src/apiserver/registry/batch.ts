@@ -142,6 +142,7 @@ function jobCells(obj: KubeObject, now: Date): unknown[] {
   else if (obj.metadata.deletionTimestamp) state = 'Terminating';
   else if (hasCondition(obj, 'Suspended')) state = 'Suspended';
   else if (hasCondition(obj, 'FailureTarget')) state = 'FailureTarget';
+  else if (hasCondition(obj, 'SuccessCriteriaMet')) state = 'SuccessCriteriaMet';
   const [names, images] = containerCells(spec.template?.spec?.containers);
   return [state, completions, duration, age(obj, now), names, images, selectorCell(spec.selector)];
 }
