@@ -1,5 +1,6 @@
 // skiff's command line: argv → the component that runs. The only place that
 // wires components together.
+import { runImage } from './image.ts';
 import { runServer } from './server.ts';
 
 const USAGE = `Usage: skiff <command> [options]
@@ -26,8 +27,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'server':
       await runServer(rest, shutdown.signal);
       return 0;
-    case 'agent':
     case 'image':
+      return runImage(rest);
+    case 'agent':
     case 'reset':
       process.stderr.write(`skiff ${command}: not available yet in this version of skiff (the node agent is still being built)\n`);
       return 1;
