@@ -2,7 +2,7 @@
 // the same uid and resourceVersion.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type TestServer, startServer } from './harness.ts';
+import { type TestServer, eventually, startServer } from './harness.ts';
 
 describe('restart', () => {
   let s: TestServer;
@@ -16,6 +16,12 @@ describe('restart', () => {
   test('objects survive with the same uid and resourceVersion', async () => {
     await s.k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keep' }, data: { a: '1' } }));
     await s.k(['apply', '-f', new URL('./fixtures/seed-deployment.yaml', import.meta.url).pathname]);
+    // Controllers write status for a moment after the apply; snapshot once they are done.
+    await eventually(async () => {
+      const dep = JSON.parse(await s.k(['get', 'deploy', 'nginx-deployment', '-o', 'json']));
+      return dep.status?.observedGeneration === dep.metadata.generation && dep.status?.replicas === 3;
+    }, 20_000, 'deployment settled');
+    await new Promise((r) => setTimeout(r, 1000));
     const before = JSON.parse(await s.k(['get', 'configmaps,deployments', '-o', 'json']));
     const listRv = JSON.parse(await s.k(['get', '--raw', '/api/v1/namespaces/default/configmaps'])).metadata.resourceVersion;
     await s.restart();
