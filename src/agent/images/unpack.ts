@@ -31,7 +31,7 @@ export type UnpackResult = {
   size: number;
 };
 
-async function* tap(source: AsyncIterable<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
+async function* tap(source: AsyncIterable<Buffer> | Iterable<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
   for await (const chunk of source) {
     hash.update(chunk);
     yield chunk;
@@ -89,7 +89,7 @@ async function removeExisting(path: string, keepDir: boolean): Promise<boolean> 
 const canChown = process.getuid?.() === 0;
 
 /** Unpacks `source` into `dest` (an empty directory). */
-export async function unpackLayer(source: AsyncIterable<Buffer>, dest: string): Promise<UnpackResult> {
+export async function unpackLayer(source: AsyncIterable<Buffer> | Iterable<Buffer>, dest: string): Promise<UnpackResult> {
   const compressedHash = createHash('sha256');
   const tarHash = createHash('sha256');
   const specials: (SpecialFile & { uid: number; gid: number; mode: number })[] = [];
