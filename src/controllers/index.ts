@@ -11,6 +11,7 @@ import type { Logger } from '../lib/log.ts';
 import type { ControllerContext, ControllerRunner, ControllerSettings } from './context.ts';
 import { runGarbageCollector } from './garbage-collector.ts';
 import { runNamespaceController } from './namespace.ts';
+import { runPodGcController } from './podgc.ts';
 import { runNodeLifecycleController } from './node-lifecycle.ts';
 import { runServiceAccountController } from './serviceaccount.ts';
 import { runTaintEvictionController } from './taint-eviction.ts';
@@ -36,13 +37,14 @@ const CONTROLLERS: [name: string, run: ControllerRunner][] = [
   ['deployment', runDeploymentController],
   ['statefulset', runStatefulSetController],
   ['daemonset', runDaemonSetController],
+  ['scheduler', runScheduler],
   ['nodelifecycle', (ctx) => runNodeLifecycleController(ctx)],
   ['tainteviction', runTaintEvictionController],
   ['serviceaccount', runServiceAccountController],
   ['job', runJobController],
   ['cronjob', runCronJobController],
   ['ttlafterfinished', runTtlAfterFinishedController],
-  ['scheduler', runScheduler],
+  ['podgc', runPodGcController],
 ];
 
 export { runGarbageCollector } from './garbage-collector.ts';
