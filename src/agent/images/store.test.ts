@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -8,6 +8,7 @@ import { writeTar } from '../../../test/images/tar.ts';
 import type { Logger } from '../../lib/log.ts';
 import { ociNames } from './archive.ts';
 import { isImageError } from './errors.ts';
+import { importImageDir } from './import-dir.ts';
 import { LocalImageStore } from './store.ts';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root (layers hold device-node whiteouts)';
@@ -60,6 +61,17 @@ describe('image store', { skip }, () => {
     // Re-importing the same content is idempotent.
     await store.import(images.all);
     assert.equal((await store.list()).length, 3);
+  });
+
+  test('imports tarballs dropped in a directory once', async () => {
+    const store = newStore();
+    const dir = mkdtempSync(join(work, 'drop-'));
+    copyFileSync(images.nginx1141, join(dir, 'a.tar'));
+    writeFileSync(join(dir, 'junk.tar'), 'not a tarball at all, longer than one block'.repeat(20));
+    writeFileSync(join(dir, 'notes.txt'), 'ignored');
+    const first = await importImageDir(store, dir, quiet);
+    assert.deepEqual(first.map((i) => i.names[0]), ['docker.io/library/nginx:1.14.1']);
+    assert.deepEqual(await importImageDir(store, dir, quiet), []);
   });
 
   test('remove untags first, then removes the image and its unshared layers', async () => {

@@ -5,7 +5,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { type TarEntry, writeTar } from '../../../test/images/tar.ts';
 import { isImageError } from './errors.ts';
 import { unpackLayer } from './unpack.ts';
@@ -111,6 +111,15 @@ describe('layer unpacking', { skip }, () => {
     await assert.rejects(unpack([{ type: 'symlink', path: 'l', target: 'l' }, { type: 'file', path: 'l/x', data: '' }]), (err) =>
       isImageError(err, 'UnsafePath'),
     );
+  });
+
+  test('zstd layers (Node 24 zlib)', async () => {
+    const tar = writeTar([{ type: 'file', path: 'z', data: 'zstd' }]);
+    const dest = join(work, 'zstd');
+    execFileSync('mkdir', ['-p', dest]);
+    const result = await unpackLayer([zstdCompressSync(tar)], dest);
+    assert.equal(result.diffId, sha(tar));
+    assert.equal(readFileSync(join(dest, 'z'), 'utf8'), 'zstd');
   });
 
   test('rejects corrupt input', async () => {
