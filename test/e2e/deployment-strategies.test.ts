@@ -69,7 +69,7 @@ describe('deployment strategies and failures', () => {
       const old = sets.find((r) => r.metadata.name === oldRS);
       const fresh = sets.find((r) => r.metadata.name !== oldRS);
       return old?.spec.replicas === 6 && fresh?.spec.replicas === 2 ? [old, fresh] : undefined;
-    }, 10_000, 'old 6 and new 2');
+    }, 20_000, 'old 6 and new 2');
     for (const rs of sizes) {
       assert.equal(rs.metadata.annotations['deployment.kubernetes.io/desired-replicas'], '6');
       assert.equal(rs.metadata.annotations['deployment.kubernetes.io/max-replicas'], '8');
