@@ -38,7 +38,7 @@ export function planContainerMounts(options: {
       }
     }
     planned.push({
-      destination: posix.normalize(vm.mountPath),
+      destination: posix.normalize(vm.mountPath).replace(/(.)\/+$/, '$1'),
       volume,
       subPath,
       readOnly: volume.readOnly || vm.readOnly === true,

@@ -8,6 +8,10 @@ const MESSAGE_FILE_MODE = 0o666;
 
 /** Creates `<podDir>/containers/<name>/<restartCount>` (emptied) and returns its path. */
 export async function prepareTerminationMessageFile(options: { podDir: string; containerName: string; restartCount: number }): Promise<string> {
+  // Container names are DNS labels; anything else must not become a path.
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.containerName)) {
+    throw new Error(`invalid container name "${options.containerName}"`);
+  }
   const dir = join(options.podDir, 'containers', options.containerName);
   await mkdir(dir, { recursive: true });
   const path = join(dir, String(options.restartCount));
