@@ -12,11 +12,20 @@ import {
   type Store,
 } from '../../store/types.ts';
 import type { ResourceDef } from '../registry/types.ts';
-import { clone, decode, encode, objectKey, toStorage, toVersion } from './codec.ts';
+import { decode, encode, objectKey, toStorage, toVersion } from './codec.ts';
 import { pendingFinalizers } from './deletion.ts';
 import { removeFieldPaths } from './prune.ts';
 import type { AdmissionHook, FieldCheck, ManagedFieldsTracker, RequestContext } from './context.ts';
-import { checkNamespace, checkTypeMeta, dropEmptyMeta, initMeta, keepImmutableMeta, sameObject, specChanged } from './meta.ts';
+import {
+  checkNamespace,
+  checkTypeMeta,
+  dropEmptyMeta,
+  generateName,
+  initMeta,
+  keepImmutableMeta,
+  sameObject,
+  specChanged,
+} from './meta.ts';
 
 /** A name collision on generateName is retried this often before giving up, as Kubernetes does. */
 const GENERATE_NAME_RETRIES = 8;
@@ -86,29 +95,34 @@ export class ObjectService {
     body: KubeObject,
     ctx: RequestContext,
   ): Promise<KubeObject> {
-    const obj = clone(body);
+    // The body is the caller's to give: freshly decoded by the HTTP layer, or built by a controller.
+    const obj = body;
     checkTypeMeta(def, version, obj);
     checkNamespace(def, namespace, obj);
     this.checkFields(def, version, obj, ctx);
     def.strategy.defaults?.(obj, version);
     const versionCauses = def.strategy.validateIn?.(obj, version, undefined) ?? [];
+    const named = Boolean(obj.metadata.name);
+    const stored = toStorage(def, obj, version);
+    initMeta(def, stored, this.#now());
+    dropEmptyMeta(stored);
+    def.strategy.prepareForCreate?.(stored);
+    this.#validate(def, stored, undefined, versionCauses);
+    await this.#admit('create', def, stored, undefined, '', ctx);
+    const tracked = this.#track(def, version, undefined, stored, '', ctx);
+    if (ctx.dryRun) return toVersion(def, tracked, version);
     for (let attempt = 0; ; attempt++) {
-      const stored = toStorage(def, clone(obj), version);
-      initMeta(def, stored, this.#now());
-      dropEmptyMeta(stored);
-      def.strategy.prepareForCreate?.(stored);
-      this.#validate(def, stored, undefined, versionCauses);
-      await this.#admit('create', def, stored, undefined, '', ctx);
-      const tracked = this.#track(def, version, undefined, stored, '', ctx);
-      if (ctx.dryRun) return toVersion(def, tracked, version);
       try {
         const kv = await this.#deps.store.create(objectKey(def, namespace, tracked.metadata.name!), encode(tracked));
-        return toVersion(def, decode(kv), version);
+        tracked.metadata.resourceVersion = String(kv.modRevision);
+        return toVersion(def, tracked, version);
       } catch (err) {
         if (!(err instanceof KeyExistsError)) throw err;
-        if (obj.metadata.name || attempt >= GENERATE_NAME_RETRIES) {
+        if (named || attempt >= GENERATE_NAME_RETRIES) {
           throw errors.alreadyExists({ group: def.group, resource: def.plural }, tracked.metadata.name!);
         }
+        // A generated name collided: draw another suffix, as Kubernetes retries.
+        tracked.metadata.name = generateName(tracked.metadata.generateName!);
       }
     }
   }
@@ -126,7 +140,7 @@ export class ObjectService {
     ctx: RequestContext,
     subresource = '',
   ): Promise<KubeObject> {
-    const obj = clone(body);
+    const obj = body;
     checkTypeMeta(def, version, obj);
     checkNamespace(def, namespace, obj);
     if (obj.metadata.name !== name) {
@@ -160,7 +174,8 @@ export class ObjectService {
       if (precondition && precondition !== String(kv.modRevision)) {
         throw errors.conflict(gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
-      const changed = await change(toVersion(def, clone(oldStored), version));
+      // A second decode gives `change` its own copy (cheaper than cloning); oldStored stays pristine for comparison.
+      const changed = await change(toVersion(def, decode(kv), version));
       const next = await this.#prepareUpdate(def, version, changed, oldStored, subresource, ctx);
       if (sameObject(next, oldStored)) return toVersion(def, oldStored, version);
       if (ctx.dryRun) return toVersion(def, next, version);
@@ -185,7 +200,7 @@ export class ObjectService {
     subresource: string,
     ctx: RequestContext,
   ): Promise<KubeObject> {
-    const obj = clone(changed);
+    const obj = changed;
     def.strategy.defaults?.(obj, version);
     const versionCauses = def.strategy.validateIn?.(obj, version, toVersion(def, oldStored, version)) ?? [];
     let next = toStorage(def, obj, version);
@@ -213,7 +228,10 @@ export class ObjectService {
       const gone = decode(last);
       return { ...next, metadata: { ...next.metadata, resourceVersion: gone.metadata.resourceVersion } };
     }
-    return decode(await store.update(kv.key, encode(next), kv.modRevision));
+    const written = await store.update(kv.key, encode(next), kv.modRevision);
+    // What was written is `next` itself: stamp its revision rather than parse it back.
+    next.metadata.resourceVersion = String(written.modRevision);
+    return next;
   }
 
   /** Removes an object now, guarded by the revision it was read at. */
@@ -271,15 +289,11 @@ export class ObjectService {
  */
 function mergeSubresource(def: ResourceDef, next: KubeObject, old: KubeObject, subresource: string): KubeObject {
   if (subresource === 'status') {
-    const merged = clone(old);
-    merged.status = next.status;
-    merged.metadata = { ...old.metadata };
-    return merged;
+    // Shallow: nothing below mutates the old object's nested fields.
+    return { ...old, status: next.status, metadata: { ...old.metadata } };
   }
   if (subresource === 'finalize') {
-    const merged = clone(old);
-    merged.spec = { ...old.spec, finalizers: next.spec?.finalizers ?? [] };
-    return merged;
+    return { ...old, metadata: { ...old.metadata }, spec: { ...old.spec, finalizers: next.spec?.finalizers ?? [] } };
   }
   if (subresource === '' && def.subresources.status) {
     const merged = { ...next };
