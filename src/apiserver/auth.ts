@@ -32,12 +32,16 @@ function sameSecret(a: string, b: string): boolean {
   return ba.length === bb.length && timingSafeEqual(ba, bb);
 }
 
+/** The bearer token of a request's Authorization header, if any. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+}
+
 export function tokenAuthenticator(entries: TokenEntry[]): Authenticator {
   return (req) => {
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) return undefined;
-    return entries.find((e) => sameSecret(e.token, match[1]))?.user;
+    const token = bearerToken(req);
+    if (!token) return undefined;
+    return entries.find((e) => sameSecret(e.token, token))?.user;
   };
 }
 

@@ -1,5 +1,6 @@
 // The API server as one component: HTTPS listener, resources on the store,
 // built-in admission, bootstrap objects and CRD serving. cli/ starts it.
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { KubeObject } from '../api/types.ts';
@@ -8,7 +9,7 @@ import type { Store } from '../store/types.ts';
 import { namespaceLifecycle } from './admission.ts';
 import { applyPatch } from './patch/index.ts';
 import { serverSideApply, trackManagedFields } from './apply/index.ts';
-import { allowAuthenticated, type TokenEntry, tokenAuthenticator } from './auth.ts';
+import { allowAuthenticated, bearerToken, type TokenEntry, tokenAuthenticator } from './auth.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { TlsMaterial } from './certs.ts';
 import { watchCrds } from './crd-serving.ts';
@@ -20,6 +21,7 @@ import { buildFilter } from './resources/filters.ts';
 import { ObjectService } from './resources/objects.ts';
 import { ResourceRegistry } from './resources/registry.ts';
 import { createSchemaSource, checkFields } from './schema/index.ts';
+import { createTokenIssuer, loadOrCreateSigningKey, serviceAccountAuthenticator } from './serviceaccount/jwt.ts';
 
 export type ApiServerOptions = {
   store: Store;
@@ -29,6 +31,8 @@ export type ApiServerOptions = {
   tokens: TokenEntry[];
   signal: AbortSignal;
   log: Logger;
+  /** PKCS#8 PEM key that signs service-account tokens (<data-dir>/tls/sa.key), created when missing; absent = a key that lives as long as the process. */
+  serviceAccountKeyPath?: string;
 };
 
 export type ApiServer = {
@@ -60,6 +64,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   });
   admission.push(namespaceLifecycle(objects, namespacesDef));
 
+  const tokenIssuer = createTokenIssuer({
+    keyPem: options.serviceAccountKeyPath
+      ? loadOrCreateSigningKey(options.serviceAccountKeyPath)
+      : (generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string),
+  });
+  const staticTokens = tokenAuthenticator(options.tokens);
+  const serviceAccounts = serviceAccountAuthenticator(tokenIssuer, bearerToken);
+
   let ready = false;
   const subresources = new Map<string, SubresourceHandler>();
   const deps: ApiDeps = {
@@ -67,7 +79,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     objects,
     store,
     schemas,
-    authenticate: tokenAuthenticator(options.tokens),
+    authenticate: (req) => staticTokens(req) ?? serviceAccounts(req),
     authorize: allowAuthenticated,
     buildFilter,
     applyPatch: (type, original, patch, schema) =>
@@ -75,6 +87,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     serverSideApply: (args) => serverSideApply({ ...args, schemas }),
     openapi: createOpenApiDocs(registry, schemas),
     subresources,
+    tokenIssuer,
     isReady: () => ready,
     log,
   };

@@ -161,6 +161,7 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
     ],
     signal: apiStop.signal,
     log: log.child('apiserver'),
+    serviceAccountKeyPath: join(options.dataDir, 'tls', 'sa.key'),
   });
   const kubeconfigPath = join(options.dataDir, 'kubeconfig.yaml');
   writeKubeconfig(kubeconfigPath, { server: api.url, caPem: tls.caPem, token: adminToken });

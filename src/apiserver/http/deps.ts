@@ -5,6 +5,7 @@ import type { KubeObject } from '../../api/types.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Store } from '../../store/types.ts';
 import type { Authenticator, Authorizer } from '../auth.ts';
+import type { TokenIssuer } from '../serviceaccount/jwt.ts';
 import type { ResourceDef } from '../registry/types.ts';
 import type { Filter } from '../resources/list.ts';
 import type { ObjectService } from '../resources/objects.ts';
@@ -55,6 +56,8 @@ export type ApiDeps = {
   serverSideApply(args: ApplyArgs): KubeObject;
   openapi: OpenApiDocs;
   subresources: Map<string, SubresourceHandler>;
+  /** Signs service-account tokens (serviceaccounts/token); absent = not served. */
+  tokenIssuer?: TokenIssuer;
   /** Resolves once the server may report ready (/readyz). */
   isReady(): boolean;
   log: Logger;

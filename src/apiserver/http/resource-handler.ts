@@ -12,6 +12,7 @@ import { decodeBody, decodeObject, mediaType, readBody } from './body.ts';
 import type { ApiDeps, PatchType } from './deps.ts';
 import { negotiate } from './negotiate.ts';
 import { bindPod, evictPod } from './pod-subresources.ts';
+import { createToken } from './token-request.ts';
 import { type RequestInfo, isTrue } from './request-info.ts';
 import { sendJson } from './respond.ts';
 import { scaleHandler } from './scale.ts';
@@ -127,6 +128,7 @@ async function handleSubresource(call: Call, def: ResourceDef, version: string):
   }
   if (def.group === '' && def.kind === 'Pod' && sub === 'binding') return bindPod(call, def, version, requestContext(call));
   if (def.group === '' && def.kind === 'Pod' && sub === 'eviction') return evictPod(call, def, version, requestContext(call));
+  if (def.group === '' && def.kind === 'ServiceAccount' && sub === 'token') return createToken(call, def, version, requestContext(call));
   if (sub === 'scale' && def.subresources.scale) return scaleHandler(call, def, version, requestContext);
   const handler = deps.subresources.get(`${def.group}/${def.plural}/${sub}`);
   if (handler && (def.subresources.other ?? []).includes(sub)) {

@@ -6,6 +6,7 @@ import { age, ageColumn, col, copyJson, type Json, keepStatus } from './helpers.
 import { defaultPodSpec } from './pod-defaults.ts';
 import { podCells, podColumns, podQOSClass } from './pod-table.ts';
 import { validatePodSpec, validatePodSpecUpdate } from './pod-validation.ts';
+import { addServiceAccountTokenVolume } from './serviceaccount-volume.ts';
 import type { ResourceDef } from './types.ts';
 
 /** Tolerations the DefaultTolerationSeconds admission plugin adds: 300 s before eviction from a failing node. */
@@ -16,6 +17,7 @@ function addAdmissionDefaults(spec: Json): void {
   // ServiceAccount admission: pods run as "default" unless told otherwise.
   if (!spec.serviceAccountName) spec.serviceAccountName = 'default';
   spec.serviceAccount = spec.serviceAccountName;
+  addServiceAccountTokenVolume(spec);
   // Priority admission without a PriorityClass: priority 0.
   if (spec.priority === undefined && !spec.priorityClassName) spec.priority = 0;
   if (spec.preemptionPolicy === undefined) spec.preemptionPolicy = 'PreemptLowerPriority';
