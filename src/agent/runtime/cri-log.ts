@@ -52,7 +52,14 @@ function rotationStamp(d: Date): string {
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }
 
-/** Rotated files of `logPath` ("<name>.<stamp>[-n]"), oldest first (by modification time, then name). */
+type Dated = { path: string; mtime: bigint };
+/** Oldest first: by modification time (ns), then by name with "-10" after "-9". */
+function byAge(a: Dated, b: Dated): number {
+  if (a.mtime !== b.mtime) return a.mtime < b.mtime ? -1 : 1;
+  return a.path.localeCompare(b.path, 'en', { numeric: true });
+}
+
+/** Rotated files of `logPath` ("<name>.<stamp>[-n]"), oldest first. */
 function rotatedFilesSync(logPath: string): string[] {
   const dir = dirname(logPath);
   const prefix = `${basename(logPath)}.`;
@@ -63,8 +70,8 @@ function rotatedFilesSync(logPath: string): string[] {
     return [];
   }
   return names
-    .map((n) => ({ path: join(dir, n), mtime: statSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
-    .sort((a, b) => a.mtime - b.mtime || (a.path < b.path ? -1 : 1))
+    .map((n) => ({ path: join(dir, n), mtime: statSync(join(dir, n), { bigint: true, throwIfNoEntry: false })?.mtimeNs ?? 0n }))
+    .sort(byAge)
     .map((f) => f.path);
 }
 
@@ -76,9 +83,9 @@ export async function listLogFiles(logPath: string): Promise<string[]> {
   const rotated = await Promise.all(
     names
       .filter((n) => n.startsWith(prefix) && !n.endsWith('.tmp'))
-      .map(async (n) => ({ path: join(dir, n), mtime: (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })),
+      .map(async (n) => ({ path: join(dir, n), mtime: (await stat(join(dir, n), { bigint: true }).catch(() => undefined))?.mtimeNs ?? 0n })),
   );
-  rotated.sort((a, b) => a.mtime - b.mtime || (a.path < b.path ? -1 : 1));
+  rotated.sort(byAge);
   const files = rotated.map((f) => f.path);
   if (await stat(logPath).catch(() => undefined)) files.push(logPath);
   return files;
@@ -159,6 +166,8 @@ export type FollowOptions = {
   signal?: AbortSignal;
   /** Start at the end of the current file (only new lines) instead of its beginning. */
   fromEnd?: boolean;
+  /** First yield the rotated files' lines, oldest first (the whole log, then follow). */
+  includeRotated?: boolean;
   /** Asked whenever the follower is idle at the end: true (container stopped) ends the stream after a last read. */
   done?: () => boolean | Promise<boolean>;
 };
@@ -171,44 +180,69 @@ export type FollowOptions = {
 export async function* followLog(logPath: string, options: FollowOptions = {}): AsyncGenerator<string> {
   const { signal } = options;
   const dir = dirname(logPath);
+  const buf = Buffer.alloc(READ_CHUNK);
   let handle: Awaited<ReturnType<typeof open>> | undefined;
-  let ino = -1;
+  let ino = -1n;
   let pos = 0;
   let partial = '';
-  const buf = Buffer.alloc(READ_CHUNK);
+  /** Inodes of files read to their end (or skipped): a rotated file is read at most once. */
+  const seen = new Set<bigint>();
   const drain = async function* () {
     if (!handle) return;
     for (;;) {
       const { bytesRead } = await handle.read(buf, 0, buf.length, pos);
       if (bytesRead === 0) return;
       pos += bytesRead;
-      const text = partial + buf.toString('utf8', 0, bytesRead);
-      const lines = text.split('\n');
+      const lines = (partial + buf.toString('utf8', 0, bytesRead)).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) yield line;
+      yield* lines;
     }
   };
+  /** Rotated files not seen yet, oldest first: read whole, or only marked when `skip`. */
+  const rotated = async function* (skip: boolean) {
+    for (const file of await listLogFiles(logPath)) {
+      if (file === logPath) continue;
+      const h = await open(file, 'r').catch(() => undefined);
+      if (!h) continue; // deleted by rotation meanwhile
+      try {
+        const st = await h.stat({ bigint: true });
+        if (seen.has(st.ino) || st.ino === ino) continue;
+        seen.add(st.ino);
+        if (skip) continue;
+        const lines = (await h.readFile()).toString('utf8').split('\n');
+        if (lines.at(-1) === '') lines.pop();
+        yield* lines;
+      } finally {
+        await h.close();
+      }
+    }
+  };
+  const fromStart = options.includeRotated && !options.fromEnd;
   try {
+    yield* rotated(!fromStart);
     let first = true;
     while (!signal?.aborted) {
       if (!handle) {
-        const st = await stat(logPath).catch(() => undefined);
-        if (st) {
+        if (await stat(logPath).catch(() => undefined)) {
           handle = await open(logPath, 'r');
-          ino = (await handle.stat()).ino;
-          pos = first && options.fromEnd ? (await handle.stat()).size : 0;
+          const st = await handle.stat({ bigint: true });
+          ino = st.ino;
+          pos = first && options.fromEnd ? Number(st.size) : 0;
           partial = '';
+          // Files rotated since the listing above (or since the last file ended) come before this one.
+          yield* rotated(first && !fromStart);
+          first = false;
         } else if (options.done && (await options.done())) {
           return;
         }
-        first = false;
       }
       yield* drain();
-      const st = await stat(logPath).catch(() => undefined);
+      const st = await stat(logPath, { bigint: true }).catch(() => undefined);
       if (handle && st && st.ino !== ino) {
-        // Rotated: the writer never writes the old file again; finish it, then switch.
+        // Rotated: the writer never writes the old file again; finish it, then catch up and switch.
         yield* drain();
         if (partial) yield partial;
+        seen.add(ino);
         await handle.close();
         handle = undefined;
         continue;
