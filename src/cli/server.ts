@@ -175,7 +175,7 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
     signal,
     nodeName: options.nodeName,
     log: log.child('controllers'),
-    settings: { nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs },
+    settings: { clusterCaPem: tls.caPem, nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs },
   })
     .catch((err) => log.error('controllers stopped', { err }))
     .finally(() => controllerClient.close());

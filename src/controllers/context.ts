@@ -19,6 +19,8 @@ export type ControllerContext = {
 export type ControllerSettings = {
   /** --node-monitor-grace-period: how long a node may be silent before it is NotReady. */
   nodeMonitorGracePeriodMs?: number;
+  /** The cluster CA (PEM) the root CA publisher puts in every namespace's kube-root-ca.crt. */
+  clusterCaPem?: string;
 };
 
 /** A controller runs until ctx.signal aborts. */

@@ -12,6 +12,7 @@ import type { ControllerContext, ControllerRunner, ControllerSettings } from './
 import { runGarbageCollector } from './garbage-collector.ts';
 import { runNamespaceController } from './namespace.ts';
 import { runPodGcController } from './podgc.ts';
+import { runRootCaPublisher } from './root-ca-publisher.ts';
 import { runNodeLifecycleController } from './node-lifecycle.ts';
 import { runServiceAccountController } from './serviceaccount.ts';
 import { runTaintEvictionController } from './taint-eviction.ts';
@@ -45,6 +46,7 @@ const CONTROLLERS: [name: string, run: ControllerRunner][] = [
   ['cronjob', runCronJobController],
   ['ttlafterfinished', runTtlAfterFinishedController],
   ['podgc', runPodGcController],
+  ['root-ca-cert-publisher', runRootCaPublisher],
 ];
 
 export { runGarbageCollector } from './garbage-collector.ts';
