@@ -15,12 +15,14 @@ import type { TlsMaterial } from './certs.ts';
 import { watchCrds } from './crd-serving.ts';
 import type { ApiDeps, SubresourceHandler } from './http/deps.ts';
 import { createRequestHandler } from './http/server.ts';
+import { serveUpgrades } from './node-proxy/upgrade.ts';
 import { createOpenApiDocs } from './openapi/index.ts';
 import { builtinResources } from './registry/index.ts';
 import { buildFilter } from './resources/filters.ts';
 import { ObjectService } from './resources/objects.ts';
 import { ResourceRegistry } from './resources/registry.ts';
 import { createSchemaSource, checkFields } from './schema/index.ts';
+import { DEFAULT_SERVICE_CIDR, startServiceAllocation } from './services/index.ts';
 import { createTokenIssuer, loadOrCreateSigningKey, serviceAccountAuthenticator } from './serviceaccount/jwt.ts';
 
 export type ApiServerOptions = {
@@ -33,6 +35,10 @@ export type ApiServerOptions = {
   log: Logger;
   /** PKCS#8 PEM key that signs service-account tokens (<data-dir>/tls/sa.key), created when missing; absent = a key that lives as long as the process. */
   serviceAccountKeyPath?: string;
+  /** --service-cidr: ClusterIPs come from here (default 10.96.0.0/12). */
+  serviceCidr?: string;
+  /** The address the `kubernetes` Service's endpoints name (default: bind, or 127.0.0.1 when bound to all). */
+  advertiseAddress?: string;
 };
 
 export type ApiServer = {
@@ -40,8 +46,10 @@ export type ApiServer = {
   url: string;
   port: number;
   registry: ResourceRegistry;
-  /** Serves connect-style subresources (pods/log, pods/exec, …) once an agent registers them. */
+  /** Serves connect-style subresources (pods/log, pods/exec, …) once an agent registers them; a 'group/plural' key serves a whole resource (metrics.k8s.io). */
   subresources: Map<string, SubresourceHandler>;
+  objects: ObjectService;
+  store: Store;
   closed: Promise<void>;
 };
 
@@ -63,6 +71,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     managedFields: (args) => trackManagedFields({ ...args, schemas }),
   });
   admission.push(namespaceLifecycle(objects, namespacesDef));
+  const serviceCidr = options.serviceCidr ?? DEFAULT_SERVICE_CIDR;
+  admission.push((await startServiceAllocation({ store, serviceCidr, signal, log: log.child('services') })).hook);
 
   const tokenIssuer = createTokenIssuer({
     keyPem: options.serviceAccountKeyPath
@@ -92,7 +102,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     log,
   };
 
-  const server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, createRequestHandler(deps));
+  const handler = createRequestHandler(deps);
+  const server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler);
+  serveUpgrades(server, handler);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -107,8 +119,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }, { once: true });
   });
 
-  await bootstrap({ registry, objects, log });
+  const advertiseAddress = options.advertiseAddress ?? (host.includes(':') ? '127.0.0.1' : host);
+  await bootstrap({ registry, objects, log, services: { serviceCidr, apiPort: port, advertiseAddress } });
   await watchCrds({ registry, schemas, objects, store, signal, log });
   ready = true;
-  return { url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, port, registry, subresources, closed };
+  return { url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, port, registry, subresources, objects, store, closed };
 }

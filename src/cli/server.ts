@@ -9,8 +9,10 @@ import { ensureTls } from '../apiserver/certs.ts';
 import { writeKubeconfig } from '../apiserver/kubeconfig.ts';
 import { MAX_SIMULATED_NODES, startSimulatedNodes } from '../agent/simulated/index.ts';
 import { createClient } from '../client/index.ts';
+import { defaultNodeIp, nthServiceIp, runNodeAgent } from './agent.ts';
 import { startControllers } from '../controllers/index.ts';
 import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, parseDuration } from '../controllers/node-health.ts';
+import { parseCidr } from '../lib/ipv4.ts';
 import { createLogger } from '../lib/log.ts';
 import { openSqliteStore, startCompactor } from '../store/index.ts';
 import { defaultDataDir } from './paths.ts';
@@ -90,6 +92,16 @@ export function parseServerArgs(argv: string[]): ServerOptions {
   if (!Number.isInteger(simulatedNodes) || simulatedNodes < 0 || simulatedNodes > MAX_SIMULATED_NODES) {
     throw new Error(`--simulated-nodes: must be a whole number from 0 to ${MAX_SIMULATED_NODES}, not ${values['simulated-nodes']}`);
   }
+  try {
+    parseCidr(values['cluster-cidr']!);
+  } catch (err) {
+    throw new Error(`--cluster-cidr: ${(err as Error).message}`);
+  }
+  try {
+    parseCidr(values['service-cidr']!);
+  } catch (err) {
+    throw new Error(`--service-cidr: ${(err as Error).message}`);
+  }
   if (values.datastore !== 'sqlite' && values.datastore !== 'etcd') {
     throw new Error(`--datastore: must be sqlite or etcd, not ${values.datastore}`);
   }
@@ -162,12 +174,13 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
     signal: apiStop.signal,
     log: log.child('apiserver'),
     serviceAccountKeyPath: join(options.dataDir, 'tls', 'sa.key'),
+    serviceCidr: options.serviceCidr,
+    advertiseAddress: options.nodeIp,
   });
   const kubeconfigPath = join(options.dataDir, 'kubeconfig.yaml');
   writeKubeconfig(kubeconfigPath, { server: api.url, caPem: tls.caPem, token: adminToken });
   print(`skiff server: kubeconfig ${kubeconfigPath}`);
   print(`skiff server: join token ${joinTokenPath}`);
-  if (options.agent) print('skiff server: the node agent is not part of this version yet; running the control plane only');
   // --- controllers (namespace lifecycle, garbage collector): clients of the API like any other ---
   const controllerClient = createClient({ server: api.url, caPem: tls.caPem, token: adminToken });
   const controllers = startControllers({
@@ -175,11 +188,35 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
     signal,
     nodeName: options.nodeName,
     log: log.child('controllers'),
-    settings: { clusterCaPem: tls.caPem, nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs },
+    settings: { clusterCaPem: tls.caPem, nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs, clusterCidr: options.clusterCidr },
   })
     .catch((err) => log.error('controllers stopped', { err }))
     .finally(() => controllerClient.close());
   // --- end controllers ---
+  // --- node agent (embedded unless --no-agent): a client of the API with the join token, as `skiff agent` is ---
+  let agentStopped: Promise<unknown> = Promise.resolve();
+  if (options.agent) {
+    const agentClient = createClient({ server: api.url, caPem: tls.caPem, token: joinToken, userAgent: 'skiff-agent/v0.1.0' });
+    const agent = await runNodeAgent({
+      client: agentClient,
+      dataDir: options.dataDir,
+      nodeName: options.nodeName,
+      nodeIp: options.nodeIp ?? defaultNodeIp(),
+      clusterCidr: options.clusterCidr,
+      clusterDns: [nthServiceIp(options.serviceCidr, 10)],
+      clusterDomain: options.clusterDomain,
+      controlPlane: true,
+      clusterCaPem: tls.caPem,
+      signal,
+      log: log.child('agent'),
+    }).catch((err) => {
+      agentClient.close();
+      throw new Error(`${(err as Error).message}(or run the control plane only with --no-agent)`);
+    });
+    agentStopped = agent.stopped.catch((err) => log.error('node agent stopped', { err })).finally(() => agentClient.close());
+    print(`skiff server: node agent running as node ${options.nodeName}`);
+  }
+  // --- end node agent ---
   // --- simulated nodes (--simulated-nodes, for tests and benchmarks): their own client, like the controllers ---
   let simulated: Promise<unknown> = Promise.resolve();
   if (options.simulatedNodes > 0) {
@@ -193,7 +230,7 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
   print(`  try: KUBECONFIG=${kubeconfigPath} kubectl get namespaces`);
 
   if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-  await Promise.race([Promise.all([controllers, simulated]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]);
+  await Promise.race([Promise.all([controllers, simulated, agentStopped]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]);
   apiStop.abort();
   await api.closed;
   await compactor.stopped;

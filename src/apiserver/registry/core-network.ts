@@ -112,6 +112,38 @@ function keepAllocated(obj: KubeObject, old: KubeObject): void {
   }
 }
 
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * Switching to a type that has no use for a field drops it, if the user left
+ * it as it was (Kubernetes' dropTypeDependentFields): NodePort → ClusterIP
+ * need not clear nodePorts by hand.
+ */
+function dropTypeDependentFields(obj: KubeObject, old: KubeObject): void {
+  const spec: Json = obj.spec ?? {};
+  const was: Json = old.spec ?? {};
+  if (spec.type === 'ExternalName' && was.type !== 'ExternalName') {
+    if (sameJson(spec.clusterIP, was.clusterIP) && sameJson(spec.clusterIPs, was.clusterIPs)) {
+      delete spec.clusterIP;
+      delete spec.clusterIPs;
+    }
+    if (sameJson(spec.ipFamilies, was.ipFamilies)) delete spec.ipFamilies;
+    if (sameJson(spec.ipFamilyPolicy, was.ipFamilyPolicy)) delete spec.ipFamilyPolicy;
+    if (sameJson(spec.internalTrafficPolicy, was.internalTrafficPolicy)) delete spec.internalTrafficPolicy;
+  }
+  const nodePorts = (s: Json) => (s.ports ?? []).map((p: Json) => p.nodePort ?? 0);
+  const usesNodePorts = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+  if (!usesNodePorts && sameJson(nodePorts(spec), nodePorts(was).slice(0, (spec.ports ?? []).length))) {
+    for (const p of spec.ports ?? []) delete p.nodePort;
+  }
+  const healthCheck = spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local';
+  if (!healthCheck && spec.healthCheckNodePort === was.healthCheckNodePort) delete spec.healthCheckNodePort;
+  if (spec.type !== 'LoadBalancer') {
+    for (const f of ['allocateLoadBalancerNodePorts', 'loadBalancerClass']) if (sameJson(spec[f], was[f])) delete spec[f];
+  }
+  if (!usesNodePorts && sameJson(spec.externalTrafficPolicy, was.externalTrafficPolicy)) delete spec.externalTrafficPolicy;
+}
+
 function externalIP(spec: Json, status: Json): string {
   const external: string[] = spec.externalIPs ?? [];
   switch (spec.type) {
@@ -158,6 +190,7 @@ export const services: ResourceDef = {
     },
     prepareForUpdate(obj, old) {
       keepAllocated(obj, old);
+      dropTypeDependentFields(obj, old);
       keepStatus(obj, old);
     },
     columns: [
