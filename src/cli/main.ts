@@ -1,5 +1,6 @@
 // skiff's command line: argv → the component that runs. The only place that
 // wires components together.
+import { runAgent } from './agent.ts';
 import { runImage } from './image.ts';
 import { runServer } from './server.ts';
 
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'image':
       return runImage(rest);
     case 'agent':
+      return runAgent(rest, shutdown.signal);
     case 'reset':
       process.stderr.write(`skiff ${command}: not available yet in this version of skiff (the node agent is still being built)\n`);
       return 1;

@@ -1,9 +1,9 @@
 // Runs a real `skiff server` (as a user would, from bin/skiff.js) and real
 // kubectl against it. Tests run inside the network namespace npm test makes.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 /** A server that has not said "ready" by then is broken. */
@@ -75,14 +75,25 @@ export function run(cmd: string, args: string[], options: { input?: string; time
   });
 }
 
-export async function startServer(extraArgs: string[] = []): Promise<TestServer> {
+export type StartServerOptions = {
+  /** Run the embedded node agent (real runc containers; needs root and the namespaces npm test makes). */
+  agent?: boolean;
+  /** Image tarballs copied into <data-dir>/images/, imported when the agent starts. */
+  images?: string[];
+};
+
+export async function startServer(extraArgs: string[] = [], options: StartServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
+  if (options.images?.length) {
+    mkdirSync(join(dataDir, 'images'), { recursive: true });
+    for (const file of options.images) copyFileSync(file, join(dataDir, 'images', basename(file)));
+  }
   const cacheDir = join(dataDir, 'kubectl-cache');
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   let child: ChildProcess;
   let url = '';
   const launch = async () => {
-    child = spawn(process.execPath, [join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--port', '0', '--no-agent', ...extraArgs], {
+    child = spawn(process.execPath, [join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--port', '0', ...(options.agent ? [] : ['--no-agent']), ...extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, SKIFF_LOG: process.env.SKIFF_LOG ?? 'warn' },
     });
@@ -117,9 +128,24 @@ export async function startServer(extraArgs: string[] = []): Promise<TestServer>
     },
     async stop() {
       await stopChild();
+      if (options.agent) await cleanupNode(dataDir);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** What `skiff reset` will do: containers, pod networks and every mount under the data dir go. */
+async function cleanupNode(dataDir: string): Promise<void> {
+  const { resetRuntime } = await import('../../src/agent/runtime/reset.ts');
+  const { resetNodeNetwork } = await import('../../src/agent/network/index.ts');
+  await resetRuntime(dataDir).catch(() => {});
+  await resetNodeNetwork(dataDir).catch(() => {});
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m?.startsWith(`${dataDir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await run('umount', ['-l', m]);
 }
 
 /** Polls `check` until it returns a value that is not undefined/false, or fails after timeoutMs. */
