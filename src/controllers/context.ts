@@ -21,6 +21,8 @@ export type ControllerSettings = {
   nodeMonitorGracePeriodMs?: number;
   /** The cluster CA (PEM) the root CA publisher puts in every namespace's kube-root-ca.crt. */
   clusterCaPem?: string;
+  /** --cluster-cidr: the pod network the node IPAM controller carves node ranges from (default 10.244.0.0/16). */
+  clusterCidr?: string;
 };
 
 /** A controller runs until ctx.signal aborts. */

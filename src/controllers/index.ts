@@ -24,6 +24,10 @@ import { runScheduler } from '../scheduler/index.ts';
 import { runCronJobController } from './cronjob.ts';
 import { runJobController } from './job.ts';
 import { runTtlAfterFinishedController } from './ttl-after-finished.ts';
+import { runNodeIpamController } from './node-ipam.ts';
+import { runEndpointsController } from './endpoints.ts';
+import { runEndpointSliceController } from './endpointslice.ts';
+import { runServiceLbController } from './service-lb.ts';
 
 export type { ControllerContext, ControllerRunner, ControllerSettings } from './context.ts';
 
@@ -45,7 +49,11 @@ const CONTROLLERS: [name: string, run: ControllerRunner][] = [
   ['job', runJobController],
   ['cronjob', runCronJobController],
   ['ttlafterfinished', runTtlAfterFinishedController],
+  ['nodeipam', runNodeIpamController],
   ['podgc', runPodGcController],
+  ['endpoints', runEndpointsController],
+  ['endpointslice', runEndpointSliceController],
+  ['service-lb', runServiceLbController],
   ['root-ca-cert-publisher', runRootCaPublisher],
 ];
 
