@@ -37,7 +37,8 @@ export async function cgroupMounts(version?: CgroupVersion): Promise<CgroupMount
     if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
     const mountPoint = pre.split(' ')[4].replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
     all.push(mountPoint);
-    if (fstype === 'cgroup') for (const opt of superOpts.split(',')) if (!controllers.has(opt)) controllers.set(opt, mountPoint);
+    if (fstype === 'cgroup')
+      for (const opt of superOpts.split(',')) if (!controllers.has(opt)) controllers.set(opt, mountPoint);
   }
   if (v === 2) controllers.clear();
   return { version: v, controllers, all };
@@ -77,7 +78,11 @@ export async function readCgroupStats(mounts: CgroupMounts, cgroupPath: string):
   const timestamp = new Date().toISOString();
   if (mounts.version === 2) {
     const d = dir(mounts, '', cgroupPath);
-    const [cpuStat, current, memStat] = await Promise.all([readText(d, 'cpu.stat'), readText(d, 'memory.current'), readText(d, 'memory.stat')]);
+    const [cpuStat, current, memStat] = await Promise.all([
+      readText(d, 'cpu.stat'),
+      readText(d, 'memory.current'),
+      readText(d, 'memory.stat'),
+    ]);
     if (cpuStat === undefined || current === undefined) return undefined;
     const usage = Number(current.trim());
     const inactive = parseFlatKeyed(memStat ?? '').get('inactive_file') ?? 0;
@@ -96,7 +101,11 @@ export async function readCgroupStats(mounts: CgroupMounts, cgroupPath: string):
   ]);
   if (cpu === undefined || usage === undefined) return undefined;
   const inactive = parseFlatKeyed(memStat ?? '').get('total_inactive_file') ?? 0;
-  return { cpuUsageNanos: Number(cpu.trim()), memoryWorkingSetBytes: Math.max(0, Number(usage.trim()) - inactive), timestamp };
+  return {
+    cpuUsageNanos: Number(cpu.trim()),
+    memoryWorkingSetBytes: Math.max(0, Number(usage.trim()) - inactive),
+    timestamp,
+  };
 }
 
 /**
@@ -105,7 +114,11 @@ export async function readCgroupStats(mounts: CgroupMounts, cgroupPath: string):
  * Older v1 kernels lack the counter: then a hit memory limit (failcnt) and
  * death by SIGKILL (exit code 137) count as an OOM kill.
  */
-export async function readOomKilled(mounts: CgroupMounts, cgroupPath: string, exitCode: number | undefined): Promise<boolean> {
+export async function readOomKilled(
+  mounts: CgroupMounts,
+  cgroupPath: string,
+  exitCode: number | undefined,
+): Promise<boolean> {
   const d = dir(mounts, 'memory', cgroupPath);
   if (mounts.version === 2) {
     return (parseFlatKeyed((await readText(d, 'memory.events')) ?? '').get('oom_kill') ?? 0) > 0;

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createLogger } from '../../lib/log.ts';
-import { CriLogWriter, criTimestamp, followLog, formatCriLine, listLogFiles, MAX_LOG_LINE, parseCriLine } from './cri-log.ts';
+import {
+  CriLogWriter,
+  criTimestamp,
+  followLog,
+  formatCriLine,
+  listLogFiles,
+  MAX_LOG_LINE,
+  parseCriLine,
+} from './cri-log.ts';
 import { LogPump } from './log-pump.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'skiff-crilog-'));
@@ -29,8 +37,18 @@ describe('CRI log format', () => {
   test('format and parse round-trip, partial flag included', () => {
     const line = formatCriLine('2024-01-02T03:04:05.000000001Z', 'stderr', true, 'a b  c').toString();
     assert.equal(line, '2024-01-02T03:04:05.000000001Z stderr P a b  c\n');
-    assert.deepEqual(parseCriLine(line.slice(0, -1)), { time: '2024-01-02T03:04:05.000000001Z', stream: 'stderr', partial: true, content: 'a b  c' });
-    assert.deepEqual(parseCriLine('2024-01-02T03:04:05Z stdout F '), { time: '2024-01-02T03:04:05Z', stream: 'stdout', partial: false, content: '' });
+    assert.deepEqual(parseCriLine(line.slice(0, -1)), {
+      time: '2024-01-02T03:04:05.000000001Z',
+      stream: 'stderr',
+      partial: true,
+      content: 'a b  c',
+    });
+    assert.deepEqual(parseCriLine('2024-01-02T03:04:05Z stdout F '), {
+      time: '2024-01-02T03:04:05Z',
+      stream: 'stdout',
+      partial: false,
+      content: '',
+    });
     assert.equal(parseCriLine('garbage'), undefined);
   });
 });
@@ -48,7 +66,11 @@ describe('CriLogWriter rotation', () => {
     assert.equal(readdirSync(dir).length, 3);
     const numbers = files.flatMap((f) => entries(f).map((e) => Number(e.content.split(' ')[1])));
     assert.equal(numbers.at(-1), 60);
-    assert.deepEqual(numbers, numbers.map((_, i) => numbers[0] + i), 'consecutive across files');
+    assert.deepEqual(
+      numbers,
+      numbers.map((_, i) => numbers[0] + i),
+      'consecutive across files',
+    );
     for (const f of files) assert.ok(readFileSync(f).length <= 400);
   });
 
@@ -59,7 +81,8 @@ describe('CriLogWriter rotation', () => {
     let done = false;
     const seen: number[] = [];
     const follower = (async () => {
-      for await (const line of followLog(path, { includeRotated: true, done: () => done })) seen.push(Number(parseCriLine(line)!.content));
+      for await (const line of followLog(path, { includeRotated: true, done: () => done }))
+        seen.push(Number(parseCriLine(line)!.content));
     })();
     for (let i = 1; i <= 200; i++) {
       w.write('stdout', false, String(i));
@@ -108,7 +131,11 @@ describe('LogPump', () => {
     appendFileSync(join(dir, 'stderr'), 'err\n');
     appendFileSync(join(dir, 'stdout'), `${'x'.repeat(MAX_LOG_LINE + 10)}\nend`);
     pump.finish();
-    const got = entries(logPath).map((e) => [e.stream, e.partial ? 'P' : 'F', e.content.length > 20 ? e.content.length : e.content]);
+    const got = entries(logPath).map((e) => [
+      e.stream,
+      e.partial ? 'P' : 'F',
+      e.content.length > 20 ? e.content.length : e.content,
+    ]);
     assert.deepEqual(got, [
       ['stdout', 'F', 'one'],
       ['stdout', 'F', 'two'],
@@ -140,7 +167,8 @@ describe('LogPump', () => {
     appendFileSync(join(dir, 'stdout'), 'last words');
     writeFileSync(join(dir, 'exit'), '0\n');
     const deadline = Date.now() + 3000;
-    while (!readFileSync(logPath, 'utf8').includes('last words') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (!readFileSync(logPath, 'utf8').includes('last words') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     assert.equal(entries(logPath)[0].content, 'last words');
     pump.close(); // no-op once finished
   });

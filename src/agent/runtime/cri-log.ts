@@ -4,7 +4,17 @@
 // The writer rotates by size as the kubelet does; readers list the files
 // oldest → newest and follow the current one across rotation.
 import { watch } from 'node:fs';
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -34,7 +44,11 @@ export function criTimestamp(): string {
 
 /** One CRI log entry (with its trailing newline). */
 export function formatCriLine(time: string, stream: LogStream, partial: boolean, content: Buffer | string): Buffer {
-  return Buffer.concat([Buffer.from(`${time} ${stream} ${partial ? 'P' : 'F'} `), Buffer.from(content), Buffer.from('\n')]);
+  return Buffer.concat([
+    Buffer.from(`${time} ${stream} ${partial ? 'P' : 'F'} `),
+    Buffer.from(content),
+    Buffer.from('\n'),
+  ]);
 }
 
 export type CriEntry = { time: string; stream: LogStream; partial: boolean; content: string };
@@ -70,7 +84,10 @@ function rotatedFilesSync(logPath: string): string[] {
     return [];
   }
   return names
-    .map((n) => ({ path: join(dir, n), mtime: statSync(join(dir, n), { bigint: true, throwIfNoEntry: false })?.mtimeNs ?? 0n }))
+    .map((n) => ({
+      path: join(dir, n),
+      mtime: statSync(join(dir, n), { bigint: true, throwIfNoEntry: false })?.mtimeNs ?? 0n,
+    }))
     .sort(byAge)
     .map((f) => f.path);
 }
@@ -83,7 +100,10 @@ export async function listLogFiles(logPath: string): Promise<string[]> {
   const rotated = await Promise.all(
     names
       .filter((n) => n.startsWith(prefix) && !n.endsWith('.tmp'))
-      .map(async (n) => ({ path: join(dir, n), mtime: (await stat(join(dir, n), { bigint: true }).catch(() => undefined))?.mtimeNs ?? 0n })),
+      .map(async (n) => ({
+        path: join(dir, n),
+        mtime: (await stat(join(dir, n), { bigint: true }).catch(() => undefined))?.mtimeNs ?? 0n,
+      })),
   );
   rotated.sort(byAge);
   const files = rotated.map((f) => f.path);

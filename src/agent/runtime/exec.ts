@@ -48,7 +48,10 @@ function setSize(pty: string, size: { width: number; height: number }): Promise<
   });
 }
 
-async function forwardResizes(child: ChildProcess, resize: AsyncIterable<{ width: number; height: number }>): Promise<void> {
+async function forwardResizes(
+  child: ChildProcess,
+  resize: AsyncIterable<{ width: number; height: number }>,
+): Promise<void> {
   let pty: string | undefined;
   for await (const size of resize) {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -58,12 +61,21 @@ async function forwardResizes(child: ChildProcess, resize: AsyncIterable<{ width
 }
 
 /** Runs `command` in the container; resolves with its exit code once its output has been handed to the streams. */
-export function runcExec(runc: Runc, id: string, command: string[], streams: ExecStreams): Promise<{ exitCode: number }> {
+export function runcExec(
+  runc: Runc,
+  id: string,
+  command: string[],
+  streams: ExecStreams,
+): Promise<{ exitCode: number }> {
   const tty = streams.tty === true;
   const inner = runc.argv(['exec', ...(tty ? ['-t'] : []), id, ...command]);
   const argv = tty ? underScript(inner) : inner;
   const child = spawn(argv[0], argv.slice(1), {
-    stdio: [streams.stdin ? 'pipe' : 'ignore', streams.stdout ? 'pipe' : 'ignore', streams.stderr || tty ? 'pipe' : 'ignore'],
+    stdio: [
+      streams.stdin ? 'pipe' : 'ignore',
+      streams.stdout ? 'pipe' : 'ignore',
+      streams.stderr || tty ? 'pipe' : 'ignore',
+    ],
     env: tty ? { ...process.env, SHELL: '/bin/sh' } : process.env,
   });
   if (streams.stdin && child.stdin) {

@@ -20,7 +20,15 @@ export {
   type LogStream,
   parseCriLine,
 } from './cri-log.ts';
-export { type CgroupVersion, type HostInfo, LABELS_ANNOTATION, labelsFromOciSpec, ociSpec, RLIMIT_NOFILE } from './oci-spec.ts';
+export {
+  type CgroupVersion,
+  type HostInfo,
+  LABELS_ANNOTATION,
+  labelsFromOciSpec,
+  ociSpec,
+  RLIMIT_NOFILE,
+} from './oci-spec.ts';
 export { isRuntimeError, RuntimeError, type RuntimeErrorReason } from './runc.ts';
 export { resetRuntime } from './reset.ts';
 export { createRuncRuntime, RuncRuntime, type RuncRuntimeOptions, runtimePaths } from './runtime.ts';
+export { runtimePreflight } from './preflight.ts';

@@ -9,7 +9,17 @@
 // (util-linux `fallocate -p`), so the raw files stay small on disk while
 // their offsets only grow.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, type FSWatcher, openSync, readFileSync, readSync, renameSync, watch, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  type FSWatcher,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../lib/log.ts';
 import { CriLogWriter, type LogStream, MAX_LOG_LINE } from './cri-log.ts';
@@ -20,6 +30,8 @@ const READ_CHUNK = 256 * 1024;
 const PUNCH_THRESHOLD = 1024 * 1024;
 /** Filesystem block size hole punching is aligned to (partial blocks are only zeroed). */
 const PUNCH_ALIGN = 4096;
+/** Bytes converted per stream before yielding to the event loop (a big backlog after a restart must not stall the agent). */
+const PUMP_BUDGET = 4 * 1024 * 1024;
 /** Safety net when an inotify event is missed (or the data dir's filesystem has none). */
 const PUMP_POLL_MS = 1000;
 
@@ -53,7 +65,13 @@ export class LogPump {
     const saved = this.#loadOffsets();
     for (const s of options.streams) {
       const fd = openSync(join(this.#dir, RAW_FILES[s]), 'r');
-      this.#streams.set(s, { fd, offset: saved[s]?.offset ?? 0, punched: saved[s]?.punched ?? 0, partial: [], partialLen: 0 });
+      this.#streams.set(s, {
+        fd,
+        offset: saved[s]?.offset ?? 0,
+        punched: saved[s]?.punched ?? 0,
+        partial: [],
+        partialLen: 0,
+      });
     }
     try {
       this.#watcher = watch(this.#dir, { persistent: false }, (_e, name) => {
@@ -99,22 +117,34 @@ export class LogPump {
     });
   }
 
-  /** Converts everything written so far; synchronous, so callers can rely on it being in the log file. */
-  pump(): void {
+  /**
+   * Converts what has been written; synchronous, so callers can rely on it
+   * being in the log file. With `all` unset it stops after PUMP_BUDGET bytes
+   * per stream and schedules itself to go on.
+   */
+  pump(options: { all?: boolean } = {}): void {
     if (this.#closed) return;
     let moved = false;
+    let more = false;
     for (const [stream, st] of this.#streams) {
       const buf = Buffer.allocUnsafe(READ_CHUNK);
+      let budget = options.all ? Number.POSITIVE_INFINITY : PUMP_BUDGET;
       for (;;) {
+        if (budget <= 0) {
+          more = true;
+          break;
+        }
         const n = readSync(st.fd, buf, 0, buf.length, st.offset);
         if (n === 0) break;
         st.offset += n;
+        budget -= n;
         moved = true;
         this.#consume(stream, st, buf.subarray(0, n));
       }
       if (st.offset - st.punched >= PUNCH_THRESHOLD) this.#punch(stream, st);
     }
     if (moved) this.#saveOffsets();
+    if (more) this.#schedule();
   }
 
   #consume(stream: LogStream, st: StreamState, chunk: Buffer): void {
@@ -154,11 +184,16 @@ export class LogPump {
     const upTo = Math.floor(st.offset / PUNCH_ALIGN) * PUNCH_ALIGN;
     if (upTo <= st.punched) return;
     st.punched = upTo;
-    const child = spawn('fallocate', ['-p', '-o', '0', '-l', String(upTo), join(this.#dir, RAW_FILES[stream])], { stdio: 'ignore' });
+    const child = spawn('fallocate', ['-p', '-o', '0', '-l', String(upTo), join(this.#dir, RAW_FILES[stream])], {
+      stdio: 'ignore',
+    });
     const warn = (why: string) => {
       if (this.#punchWarned) return;
       this.#punchWarned = true;
-      this.#log.warn('cannot free consumed raw log space (fallocate -p); raw log files will grow', { dir: this.#dir, why });
+      this.#log.warn('cannot free consumed raw log space (fallocate -p); raw log files will grow', {
+        dir: this.#dir,
+        why,
+      });
     };
     child.on('error', (e) => warn(e.message));
     child.on('close', (code) => code !== 0 && warn(`exit code ${code}`));
@@ -173,7 +208,7 @@ export class LogPump {
   /** The container has exited: convert the rest, including an unterminated last line, and close. */
   finish(): void {
     if (this.#closed) return;
-    this.pump();
+    this.pump({ all: true });
     for (const [stream, st] of this.#streams) if (st.partialLen) this.#emit(stream, st, Buffer.alloc(0), false);
     this.#saveOffsets();
     this.#release();
@@ -186,7 +221,7 @@ export class LogPump {
    */
   close(): void {
     if (this.#closed) return;
-    this.pump();
+    this.pump({ all: true });
     for (const [stream, st] of this.#streams) if (st.partialLen) this.#emit(stream, st, Buffer.alloc(0), true);
     this.#saveOffsets();
     this.#release();

@@ -73,7 +73,9 @@ describe('ociSpec', () => {
     assert.ok(added.includes('CAP_NET_ADMIN') && added.includes('CAP_SYS_TIME'));
     assert.ok(!added.includes('CAP_KILL'));
     assert.deepEqual(effectiveCapabilities({ capabilitiesDrop: ['ALL'] }), []);
-    assert.deepEqual(effectiveCapabilities({ capabilitiesDrop: ['ALL'], capabilitiesAdd: ['NET_BIND_SERVICE'] }), ['CAP_NET_BIND_SERVICE']);
+    assert.deepEqual(effectiveCapabilities({ capabilitiesDrop: ['ALL'], capabilitiesAdd: ['NET_BIND_SERVICE'] }), [
+      'CAP_NET_BIND_SERVICE',
+    ]);
     const allButChown = effectiveCapabilities({ capabilitiesAdd: ['ALL'], capabilitiesDrop: ['CHOWN'] });
     assert.equal(allButChown.length, ALL_CAPABILITIES.length - 1);
     assert.ok(!allButChown.includes('CAP_CHOWN'));
@@ -81,7 +83,10 @@ describe('ociSpec', () => {
 
   test('privileged: every capability and host device, devices allowed, /sys and cgroups writable, nothing masked', () => {
     const dev = { path: '/dev/fuse', type: 'c' as const, major: 10, minor: 229 };
-    const s = ociSpec({ ...base, securityContext: { privileged: true, capabilitiesDrop: ['ALL'] } }, { cgroupVersion: 1, devices: [dev] }) as Json;
+    const s = ociSpec(
+      { ...base, securityContext: { privileged: true, capabilitiesDrop: ['ALL'] } },
+      { cgroupVersion: 1, devices: [dev] },
+    ) as Json;
     assert.deepEqual(s.process.capabilities.bounding, ALL_CAPABILITIES);
     assert.deepEqual(s.linux.devices, [dev]);
     assert.deepEqual(s.linux.resources.devices, [{ allow: true, access: 'rwm' }]);
@@ -124,9 +129,24 @@ describe('ociSpec', () => {
       ],
     });
     const dests = s.mounts.map((m: Json) => m.destination);
-    assert.deepEqual(dests, ['/proc', '/dev', '/dev/pts', '/dev/mqueue', '/sys', '/sys/fs/cgroup', '/etc/hosts', '/cache', '/dev/shm']);
+    assert.deepEqual(dests, [
+      '/proc',
+      '/dev',
+      '/dev/pts',
+      '/dev/mqueue',
+      '/sys',
+      '/sys/fs/cgroup',
+      '/etc/hosts',
+      '/cache',
+      '/dev/shm',
+    ]);
     const byDest = (d: string) => s.mounts.find((m: Json) => m.destination === d);
-    assert.deepEqual(byDest('/etc/hosts'), { destination: '/etc/hosts', type: 'bind', source: '/data/agent/pods/u1/etc-hosts', options: ['rbind', 'ro', 'rprivate'] });
+    assert.deepEqual(byDest('/etc/hosts'), {
+      destination: '/etc/hosts',
+      type: 'bind',
+      source: '/data/agent/pods/u1/etc-hosts',
+      options: ['rbind', 'ro', 'rprivate'],
+    });
     assert.deepEqual(byDest('/cache'), { destination: '/cache', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
     assert.deepEqual(byDest('/dev/shm').options, ['rbind', 'rw', 'rslave']);
     assert.equal(byDest('/sys/fs/cgroup').type, 'cgroup');
@@ -135,7 +155,9 @@ describe('ociSpec', () => {
   });
 
   test('resources: cpu shares, quota and period, memory and pids limits', () => {
-    const r = v1({ resources: { cpuShares: 512, cpuQuota: 50000, cpuPeriod: 100000, memoryLimit: 64 << 20, pidsLimit: 100 } }).linux.resources;
+    const r = v1({
+      resources: { cpuShares: 512, cpuQuota: 50000, cpuPeriod: 100000, memoryLimit: 64 << 20, pidsLimit: 100 },
+    }).linux.resources;
     assert.deepEqual(r.cpu, { shares: 512, quota: 50000, period: 100000 });
     assert.deepEqual(r.memory, { limit: 64 << 20 });
     assert.deepEqual(r.pids, { limit: 100 });

@@ -10,7 +10,15 @@ import type { ContainerSpec, Mount } from '../types.ts';
 
 export type CgroupVersion = 1 | 2;
 
-export type OciDevice = { path: string; type: 'c' | 'b'; major: number; minor: number; fileMode?: number; uid?: number; gid?: number };
+export type OciDevice = {
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  fileMode?: number;
+  uid?: number;
+  gid?: number;
+};
 
 export type HostInfo = {
   cgroupVersion: CgroupVersion;
@@ -139,14 +147,24 @@ function defaultMounts(options: { privileged: boolean }): OciMount[] {
   const sysMode = options.privileged ? 'rw' : 'ro';
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', DEV_TMPFS_SIZE] },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', DEV_TMPFS_SIZE],
+    },
     {
       destination: '/dev/pts',
       type: 'devpts',
       source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
     },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', DEV_TMPFS_SIZE] },
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', DEV_TMPFS_SIZE],
+    },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', sysMode] },
     {
@@ -173,7 +191,12 @@ function volumeMount(m: Mount): OciMount {
 function namespaces(spec: ContainerSpec, cgroupVersion: CgroupVersion): { type: string; path?: string }[] {
   const shared = (type: string, ns: string) =>
     spec.sharePid ? { type, path: `/proc/${spec.sharePid}/ns/${ns}` } : { type };
-  const list: { type: string; path?: string }[] = [shared('pid', 'pid'), shared('ipc', 'ipc'), shared('uts', 'uts'), { type: 'mount' }];
+  const list: { type: string; path?: string }[] = [
+    shared('pid', 'pid'),
+    shared('ipc', 'ipc'),
+    shared('uts', 'uts'),
+    { type: 'mount' },
+  ];
   if (spec.netnsPath) list.push({ type: 'network', path: spec.netnsPath });
   // As containerd on v2 hosts: the container sees its own cgroup as the root of /sys/fs/cgroup.
   if (cgroupVersion === 2) list.push({ type: 'cgroup' });

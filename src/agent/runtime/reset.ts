@@ -34,7 +34,10 @@ async function shimPidOf(containersDir: string, id: string): Promise<number | un
   return cmdline.startsWith(SHIM_MARKER) ? pid : undefined;
 }
 
-export async function resetRuntime(dataDir: string, options: { runc?: string } = {}): Promise<{ containers: string[] }> {
+export async function resetRuntime(
+  dataDir: string,
+  options: { runc?: string } = {},
+): Promise<{ containers: string[] }> {
   const paths = runtimePaths(dataDir);
   const runc = new Runc({ root: paths.runcRoot, binary: options.runc });
   const known = await runc.list().catch(() => []);
@@ -45,7 +48,9 @@ export async function resetRuntime(dataDir: string, options: { runc?: string } =
 
   // Shims exit once their container is reaped; a shim whose runc create never finished is ended here.
   const ids = await readdir(paths.containers).catch(() => [] as string[]);
-  const shims = (await Promise.all(ids.map((id) => shimPidOf(paths.containers, id)))).filter((p): p is number => p !== undefined);
+  const shims = (await Promise.all(ids.map((id) => shimPidOf(paths.containers, id)))).filter(
+    (p): p is number => p !== undefined,
+  );
   await waitGone(shims);
   for (const pid of shims.filter(alive)) {
     try {

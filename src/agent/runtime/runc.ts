@@ -5,7 +5,14 @@ import { spawn } from 'node:child_process';
 /** runc answers in tens of milliseconds; anything far longer is wedged (e.g. a D-state process). */
 const RUNC_TIMEOUT_MS = 30_000;
 
-export type RuntimeErrorReason = 'NotFound' | 'AlreadyExists' | 'NotStopped' | 'NotRunning' | 'CreateFailed' | 'StartFailed' | 'RuncFailed';
+export type RuntimeErrorReason =
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'NotStopped'
+  | 'NotRunning'
+  | 'CreateFailed'
+  | 'StartFailed'
+  | 'RuncFailed';
 
 export class RuntimeError extends Error {
   readonly reason: RuntimeErrorReason;
@@ -52,7 +59,9 @@ export class Runc {
       child.stdout.on('data', (b: Buffer) => out.push(b));
       child.stderr.on('data', (b: Buffer) => err.push(b));
       child.on('error', (e) => reject(new RuntimeError('RuncFailed', `cannot run ${cmd}: ${e.message}`)));
-      child.on('close', (code) => resolve({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code: code ?? -1 }));
+      child.on('close', (code) =>
+        resolve({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code: code ?? -1 }),
+      );
     });
   }
 
@@ -86,7 +95,9 @@ export class Runc {
     throw new RuntimeError('RuncFailed', `runc delete ${id}: ${msg}`);
   }
 
-  async state(id: string): Promise<{ id: string; pid: number; status: string; bundle: string; created: string } | undefined> {
+  async state(
+    id: string,
+  ): Promise<{ id: string; pid: number; status: string; bundle: string; created: string } | undefined> {
     const r = await this.exec(['state', id]);
     if (r.code !== 0) return undefined;
     return JSON.parse(r.stdout);

@@ -17,7 +17,11 @@ import { canRunContainers, makeBusyboxRootfs, testSpec } from './testing.ts';
 const skip = canRunContainers();
 const POLL_MS = 10;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 5000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  ms = 5000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -53,7 +57,8 @@ describe('runc runtime', { skip }, () => {
     await rt.start(id);
     return s;
   };
-  const stopped = (id: string) => until(`${id} to stop`, async () => ((await rt.state(id))?.status === 'stopped' ? rt.state(id) : undefined));
+  const stopped = (id: string) =>
+    until(`${id} to stop`, async () => ((await rt.state(id))?.status === 'stopped' ? rt.state(id) : undefined));
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'skiff-runtime-'));
@@ -95,7 +100,10 @@ describe('runc runtime', { skip }, () => {
     const st = (await rt.state('counter'))!;
     assert.equal(st.status, 'running');
     assert.equal(st.pid, pid);
-    assert.deepEqual((await rt.list()).map((c) => c.id).filter((id) => id === 'counter'), ['counter']);
+    assert.deepEqual(
+      (await rt.list()).map((c) => c.id).filter((id) => id === 'counter'),
+      ['counter'],
+    );
     const before = logLines(s.logPath).length;
     await until('new lines', () => logLines(s.logPath).length > before + 5);
     await rt.kill('counter', 'KILL');
@@ -111,7 +119,9 @@ describe('runc runtime', { skip }, () => {
   });
 
   test('a container over its memory limit is OOM-killed and reported so', async () => {
-    await run('oom', ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], { resources: { memoryLimit: 16 * 1024 * 1024 } });
+    await run('oom', ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], {
+      resources: { memoryLimit: 16 * 1024 * 1024 },
+    });
     const st = (await stopped('oom'))!;
     assert.equal(st.exitCode, 137);
     assert.equal(st.oomKilled, true);
@@ -120,8 +130,12 @@ describe('runc runtime', { skip }, () => {
 
   test('cgroup limits are visible inside the container', async () => {
     const v2 = rt.cgroups.version === 2;
-    const files = v2 ? '/sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max' : '/sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max';
-    const s = await run('limits', ['sh', '-c', `cat ${files}`], { resources: { memoryLimit: 32 * 1024 * 1024, pidsLimit: 50 } });
+    const files = v2
+      ? '/sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max'
+      : '/sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max';
+    const s = await run('limits', ['sh', '-c', `cat ${files}`], {
+      resources: { memoryLimit: 32 * 1024 * 1024, pidsLimit: 50 },
+    });
     assert.equal((await stopped('limits'))!.exitCode, 0);
     assert.deepEqual(
       logLines(s.logPath).map((l) => l.content),
@@ -135,10 +149,16 @@ describe('runc runtime', { skip }, () => {
     await until('running', async () => (await rt.state('execbox'))?.status === 'running');
     const out = collect();
     const err = collect();
-    const r = await rt.exec('execbox', ['sh', '-c', 'echo out; echo err >&2; exit 7'], { stdout: out.stream, stderr: err.stream });
+    const r = await rt.exec('execbox', ['sh', '-c', 'echo out; echo err >&2; exit 7'], {
+      stdout: out.stream,
+      stderr: err.stream,
+    });
     assert.deepEqual([r.exitCode, out.text(), err.text()], [7, 'out\n', 'err\n']);
     const cat = collect();
-    const r2 = await rt.exec('execbox', ['cat'], { stdin: Readable.from([Buffer.from('from stdin')]), stdout: cat.stream });
+    const r2 = await rt.exec('execbox', ['cat'], {
+      stdin: Readable.from([Buffer.from('from stdin')]),
+      stdout: cat.stream,
+    });
     assert.deepEqual([r2.exitCode, cat.text()], [0, 'from stdin']);
     const stats = (await rt.stats('execbox'))!;
     assert.ok(stats.cpuUsageNanos > 0, `cpu ${stats.cpuUsageNanos}`);
@@ -150,7 +170,11 @@ describe('runc runtime', { skip }, () => {
       yield { width: 100, height: 30 };
     }
     const out = collect();
-    const r = await rt.exec('execbox', ['sh', '-c', 'tty; sleep 0.5; stty size; exit 4'], { tty: true, stdout: out.stream, resize: sizes() });
+    const r = await rt.exec('execbox', ['sh', '-c', 'tty; sleep 0.5; stty size; exit 4'], {
+      tty: true,
+      stdout: out.stream,
+      resize: sizes(),
+    });
     assert.equal(r.exitCode, 4);
     assert.match(out.text(), /\/dev\/pts\/\d+\r?\n/);
     assert.match(out.text(), /30 100/);
@@ -159,7 +183,12 @@ describe('runc runtime', { skip }, () => {
   test('remove refuses a running container unless forced, then leaves nothing', async () => {
     const s = spec('victim', ['sleep', '60']);
     await rt.create(s);
+    const created = (await rt.state('victim'))!;
+    assert.equal(created.status, 'created');
+    assert.ok(created.pid && existsSync(`/proc/${created.pid}`));
     await rt.start('victim');
+    assert.equal((await rt.state('victim'))!.status, 'running');
+    await assert.rejects(rt.start('victim'), (e) => isRuntimeError(e, 'StartFailed'));
     await assert.rejects(rt.remove('victim'), (e) => isRuntimeError(e, 'NotStopped'));
     await rt.remove('victim', { force: true });
     assert.equal(await rt.state('victim'), undefined);
@@ -180,7 +209,11 @@ describe('runc runtime', { skip }, () => {
       const webPid = (await rt.state('web'))!.pid!;
       const client = await run(
         'client',
-        ['sh', '-c', 'for i in $(seq 50); do wget -q -O - http://127.0.0.1:8080/index.html && break; sleep 0.05; done; ps -o comm'],
+        [
+          'sh',
+          '-c',
+          'for i in $(seq 50); do wget -q -O - http://127.0.0.1:8080/index.html && break; sleep 0.05; done; ps -o comm',
+        ],
         { netnsPath: netns, sharePid: webPid },
       );
       assert.equal((await stopped('client'))!.exitCode, 0);
@@ -198,13 +231,19 @@ describe('runc runtime', { skip }, () => {
     const s = await run('ttybox', ['sh', '-c', 'tty; echo done'], { tty: true });
     assert.equal((await stopped('ttybox'))!.exitCode, 0);
     const text = logLines(s.logPath).map((l) => l.content.replace(/\r$/, ''));
-    assert.ok(text.some((l) => /^\/dev\/pts\/\d+$/.test(l)), text.join('|'));
+    assert.ok(
+      text.some((l) => /^\/dev\/pts\/\d+$/.test(l)),
+      text.join('|'),
+    );
     assert.ok(text.includes('done'));
     await rt.remove('ttybox');
   });
 
   test('a create failure says why and leaves nothing behind', async () => {
-    await assert.rejects(rt.create(spec('bad', ['/no/such/binary'])), (e) => isRuntimeError(e, 'CreateFailed') && /no such file/i.test(e.message));
+    await assert.rejects(
+      rt.create(spec('bad', ['/no/such/binary'])),
+      (e) => isRuntimeError(e, 'CreateFailed') && /no such file/i.test(e.message),
+    );
     assert.equal(await rt.state('bad'), undefined);
     assert.ok(!existsSync(join(dataDir, 'agent', 'containers', 'bad')));
   });
@@ -213,7 +252,9 @@ describe('runc runtime', { skip }, () => {
     await run('left1', ['sleep', '60']);
     await rt.create(spec('left2', ['sleep', '60']));
     rt.close();
-    const shimPids = ['left1', 'left2'].map((id) => Number(readFileSync(join(dataDir, 'agent', 'containers', id, 'shim', 'shim.pid'), 'utf8')));
+    const shimPids = ['left1', 'left2'].map((id) =>
+      Number(readFileSync(join(dataDir, 'agent', 'containers', id, 'shim', 'shim.pid'), 'utf8')),
+    );
     await resetRuntime(dataDir);
     assert.deepEqual(readdirSync(join(dataDir, 'agent', 'containers')), []);
     assert.ok(!existsSync(join(dataDir, 'agent', 'runc')));

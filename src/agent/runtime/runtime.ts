@@ -40,7 +40,15 @@ const KILL_POLL_MS = 10;
 /** Exit code reported when the shim vanished before recording one (containerd reports 255 too). */
 const UNKNOWN_EXIT_CODE = 255;
 
-type Meta = { id: string; logPath: string; cgroupPath: string; tty: boolean; stdin: boolean; labels: Record<string, string>; createdAt: string };
+type Meta = {
+  id: string;
+  logPath: string;
+  cgroupPath: string;
+  tty: boolean;
+  stdin: boolean;
+  labels: Record<string, string>;
+  createdAt: string;
+};
 
 export type RuncRuntimeOptions = {
   dataDir: string;
@@ -205,7 +213,9 @@ export class RuncRuntime implements ContainerRuntime {
     } catch (err) {
       await this.runc.delete(id, { force: true }).catch(() => {});
       await this.#cleanup(id).catch(() => {});
-      throw err instanceof RuntimeError ? err : new RuntimeError('CreateFailed', `create ${id}: ${(err as Error).message}`, { cause: err });
+      throw err instanceof RuntimeError
+        ? err
+        : new RuntimeError('CreateFailed', `create ${id}: ${(err as Error).message}`, { cause: err });
     } finally {
       for (const fd of fds) closeSync(fd);
     }
@@ -241,7 +251,9 @@ export class RuncRuntime implements ContainerRuntime {
       await writeFile(this.#shim(id, 'shim.pid'), String(shimPid));
     } catch (err) {
       const detail = await this.#runcErrors(id);
-      throw new RuntimeError(mode === 'create' ? 'CreateFailed' : 'StartFailed', detail || (err as Error).message, { cause: err });
+      throw new RuntimeError(mode === 'create' ? 'CreateFailed' : 'StartFailed', detail || (err as Error).message, {
+        cause: err,
+      });
     } finally {
       for (const fd of fds) closeSync(fd);
     }
@@ -263,7 +275,8 @@ export class RuncRuntime implements ContainerRuntime {
   async start(id: string): Promise<void> {
     const meta = await this.#loadMeta(id);
     if (!meta) throw new RuntimeError('NotFound', `container ${id} not found`);
-    if (existsSync(this.#shim(id, 'started'))) throw new RuntimeError('StartFailed', `container ${id} was already started`);
+    if (existsSync(this.#shim(id, 'started')))
+      throw new RuntimeError('StartFailed', `container ${id} was already started`);
     if (meta.tty) {
       await this.#launch(meta, 'run');
     } else {
@@ -288,19 +301,42 @@ export class RuncRuntime implements ContainerRuntime {
       // Whoever sees "stopped" finds every line of output in the log file.
       this.#pumps.get(id)?.finish();
       const exitCode = readNumber(exitFile) ?? UNKNOWN_EXIT_CODE;
-      return { ...base, status: 'stopped', startedAt, finishedAt: exitStat.mtime.toISOString(), exitCode, oomKilled: await this.#oom(meta, exitCode) };
+      return {
+        ...base,
+        status: 'stopped',
+        startedAt,
+        finishedAt: exitStat.mtime.toISOString(),
+        exitCode,
+        oomKilled: await this.#oom(meta, exitCode),
+      };
     }
     const shimPid = readNumber(this.#shim(id, 'shim.pid'));
     const pid = readNumber(this.#shim(id, 'pid'));
+    const shimAlive = alive(shimPid) && (await this.#isShim(shimPid!));
     if (!startedAt) {
-      if (meta.tty || (alive(shimPid) && (await this.#isShim(shimPid!)))) return { ...base, status: 'created', pid };
-    } else if (alive(shimPid) && (await this.#isShim(shimPid!))) {
+      if (meta.tty && !shimPid) return { ...base, status: 'created' };
+      // runc removes its exec FIFO on start: gone without our record means an agent died right after `runc start`.
+      if (shimAlive && existsSync(join(this.paths.runcRoot, id, 'exec.fifo')))
+        return { ...base, status: 'created', pid };
+      if (shimAlive) {
+        const now = new Date().toISOString();
+        await writeAtomic(this.#shim(id, 'started'), now);
+        return { ...base, status: 'running', pid, startedAt: now };
+      }
+    } else if (shimAlive) {
       return { ...base, status: 'running', pid, startedAt };
     }
     // The shim is gone without an exit record (killed by someone): the exit code is unknowable.
-    if (pid && alive(pid) && (await this.runc.state(id))?.status === 'running') return { ...base, status: 'running', pid, startedAt };
+    if (pid && alive(pid) && (await this.runc.state(id))?.status === 'running')
+      return { ...base, status: 'running', pid, startedAt };
     this.#pumps.get(id)?.finish();
-    return { ...base, status: 'stopped', startedAt, exitCode: UNKNOWN_EXIT_CODE, oomKilled: await this.#oom(meta, UNKNOWN_EXIT_CODE) };
+    return {
+      ...base,
+      status: 'stopped',
+      startedAt,
+      exitCode: UNKNOWN_EXIT_CODE,
+      oomKilled: await this.#oom(meta, UNKNOWN_EXIT_CODE),
+    };
   }
 
   async #isShim(pid: number): Promise<boolean> {
@@ -335,7 +371,8 @@ export class RuncRuntime implements ContainerRuntime {
     const st = await this.state(id);
     if (!st) return;
     if (st.status !== 'stopped' && st.pid) {
-      if (!options.force) throw new RuntimeError('NotStopped', `container ${id} is ${st.status}; stop it first or remove with force`);
+      if (!options.force)
+        throw new RuntimeError('NotStopped', `container ${id} is ${st.status}; stop it first or remove with force`);
       await this.runc.kill(id, 'KILL');
       await this.#waitForExit(id);
       await this.state(id); // drains logs and records the OOM verdict before the cgroup goes

@@ -19,7 +19,15 @@
 import { spawn } from 'node:child_process';
 
 /** prctl(2) syscall numbers: perl-base has no syscall.ph, so the shim is told. */
-const PRCTL_SYSCALL: Record<string, number> = { x64: 157, arm64: 167, riscv64: 167, ia32: 172, arm: 172, s390x: 172, ppc64: 171 };
+const PRCTL_SYSCALL: Record<string, number> = {
+  x64: 157,
+  arm64: 167,
+  riscv64: 167,
+  ia32: 172,
+  arm: 172,
+  s390x: 172,
+  ppc64: 171,
+};
 /** How often run mode looks for runc's pid file (it appears within tens of milliseconds). */
 const PID_FILE_POLL_S = 0.005;
 /** A shim that has not reported after this long is stuck (runc create takes ~50 ms). */
@@ -27,38 +35,41 @@ const SHIM_REPORT_TIMEOUT_MS = 30_000;
 
 export const SHIM_MARKER = 'skiff-shim';
 
+// No modules (POSIX alone costs ~20 ms of startup and 1.5 MB): wait statuses are decoded by hand.
 const SHIM_SCRIPT = `
-use strict; use warnings; use POSIX ();
+use strict;
 $0 = '${SHIM_MARKER}';
 my ($mode, $nr, $exit_file, $pid_file, @cmd) = @ARGV;
 my @sigs = qw(HUP INT PIPE TERM QUIT USR1 USR2);
 $SIG{$_} = 'IGNORE' for @sigs;
 open(my $ctl, '>&=', 3) or die "shim: fd 3: $!";
 sub report { syswrite($ctl, "$_[0]\\n"); close($ctl); }
-sub code_of { my $st = shift; POSIX::WIFEXITED($st) ? POSIX::WEXITSTATUS($st) : 128 + POSIX::WTERMSIG($st) }
+sub code_of { my $st = shift; ($st & 127) ? 128 + ($st & 127) : ($st >> 8) }
 sub read_pid { open(my $f, '<', $pid_file) or return 0; my $p = <$f>; close($f); return ($p // '') =~ /^(\\d+)/ ? $1 : 0 }
 if ($mode eq 'create') { syscall($nr, 36, 1, 0, 0, 0) == 0 or do { report("failed prctl: $!"); exit 1 }; }
 my $child = fork() // do { report("failed fork: $!"); exit 1 };
 if (!$child) {
   close($ctl); $SIG{$_} = 'DEFAULT' for @sigs;
-  exec(@cmd) or POSIX::_exit(127);
+  exec(@cmd) or exit 127;
 }
-my ($wait_for, $st);
+my ($wait_for, $st, %reaped);
 if ($mode eq 'create') {
-  waitpid($child, 0);
-  if ($? != 0) { report('failed ' . code_of($?)); exit 1 }
+  # Reap whatever comes (waiting for runc's pid alone was measured ~30 ms slower), remembering each status.
+  while ((my $p = waitpid(-1, 0)) > 0) { $reaped{$p} = $?; last if $p == $child }
+  if ($reaped{$child}) { report('failed ' . code_of($reaped{$child})); exit 1 }
   $wait_for = read_pid() or do { report('failed no pid file'); exit 1 };
+  $st = $reaped{$wait_for};
 } else {
   my $init;
   until ($init = read_pid()) {
-    if (waitpid($child, POSIX::WNOHANG()) > 0) { report('failed ' . code_of($?)); exit 1 }
+    if (waitpid($child, 1) > 0) { report('failed ' . code_of($?)); exit 1 } # 1 = WNOHANG
     select(undef, undef, undef, ${PID_FILE_POLL_S});
   }
   $wait_for = $child;
   report("created $init");
 }
 report("created $wait_for") if $mode eq 'create';
-while ((my $p = waitpid(-1, 0)) > 0) { if ($p == $wait_for) { $st = $?; last } }
+while (!defined $st && (my $p = waitpid(-1, 0)) > 0) { $st = $? if $p == $wait_for }
 exit 1 unless defined $st;
 open(my $ef, '>', "$exit_file.tmp") or exit 1;
 print $ef code_of($st), "\\n"; close($ef);
@@ -79,13 +90,18 @@ export type ShimOptions = {
 /** Starts a shim, detached from the agent; resolves once the container exists (init pid), rejects with runc's failure. */
 export function startShim(options: ShimOptions): Promise<{ shimPid: number; initPid: number }> {
   const nr = PRCTL_SYSCALL[process.arch];
-  if (nr === undefined) return Promise.reject(new Error(`the container shim does not know prctl's syscall number on ${process.arch}`));
+  if (nr === undefined)
+    return Promise.reject(new Error(`the container shim does not know prctl's syscall number on ${process.arch}`));
   return new Promise((resolve, reject) => {
-    const child = spawn('perl', ['-e', SHIM_SCRIPT, options.mode, String(nr), options.exitFile, options.pidFile, ...options.command], {
-      detached: true,
-      stdio: [...options.stdio, 'pipe'],
-      env: options.env ?? process.env,
-    });
+    const child = spawn(
+      'perl',
+      ['-e', SHIM_SCRIPT, options.mode, String(nr), options.exitFile, options.pidFile, ...options.command],
+      {
+        detached: true,
+        stdio: [...options.stdio, 'pipe'],
+        env: options.env ?? process.env,
+      },
+    );
     const ctl = child.stdio[3] as NodeJS.ReadableStream;
     let text = '';
     let settled = false;

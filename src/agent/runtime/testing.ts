@@ -22,18 +22,30 @@ export function canRunContainers(): string | undefined {
 
 /** A root filesystem of static busybox with every applet linked in /bin. */
 export function makeBusyboxRootfs(dir: string): string {
-  for (const d of ['bin', 'proc', 'sys', 'dev', 'etc', 'tmp', 'www', 'root']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['bin', 'proc', 'sys', 'dev', 'etc', 'tmp', 'www', 'root'])
+    mkdirSync(join(dir, d), { recursive: true });
   copyFileSync(BUSYBOX!, join(dir, 'bin', 'busybox'));
-  const applets = execFileSync(BUSYBOX!, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
+  const applets = execFileSync(BUSYBOX!, ['--list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((a) => a && a !== 'busybox');
   for (const a of applets) symlinkSync('busybox', join(dir, 'bin', a));
-  writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
+  writeFileSync(
+    join(dir, 'etc', 'passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n',
+  );
   writeFileSync(join(dir, 'etc', 'group'), 'root:x:0:\nnobody:x:65534:\n');
   writeFileSync(join(dir, 'www', 'index.html'), 'hello from www\n');
   return dir;
 }
 
 /** A spec for a busybox container under this data dir's cgroup parent. */
-export function testSpec(dataDir: string, rootfs: string, id: string, args: string[], extra: Partial<ContainerSpec> = {}): ContainerSpec {
+export function testSpec(
+  dataDir: string,
+  rootfs: string,
+  id: string,
+  args: string[],
+  extra: Partial<ContainerSpec> = {},
+): ContainerSpec {
   return {
     id,
     rootfs,
