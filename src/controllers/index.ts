@@ -25,6 +25,9 @@ import { runCronJobController } from './cronjob.ts';
 import { runJobController } from './job.ts';
 import { runTtlAfterFinishedController } from './ttl-after-finished.ts';
 import { runNodeIpamController } from './node-ipam.ts';
+import { runEndpointsController } from './endpoints.ts';
+import { runEndpointSliceController } from './endpointslice.ts';
+import { runServiceLbController } from './service-lb.ts';
 
 export type { ControllerContext, ControllerRunner, ControllerSettings } from './context.ts';
 
@@ -48,6 +51,9 @@ const CONTROLLERS: [name: string, run: ControllerRunner][] = [
   ['ttlafterfinished', runTtlAfterFinishedController],
   ['nodeipam', runNodeIpamController],
   ['podgc', runPodGcController],
+  ['endpoints', runEndpointsController],
+  ['endpointslice', runEndpointSliceController],
+  ['service-lb', runServiceLbController],
   ['root-ca-cert-publisher', runRootCaPublisher],
 ];
 
