@@ -1,6 +1,6 @@
 // Test fixtures for cluster DNS: a populated index, a handler without sockets,
 // and query builders (dns-packet builds every query the tests send).
-import packet, { type DecodedPacket, type RecordType } from 'dns-packet';
+import packet, { type Answer, type Question, type RecordType } from 'dns-packet';
 import type { KubeObject } from '../api/types.ts';
 import { startDnsServer, type DnsServer } from './server.ts';
 import type { UpstreamResolver } from './upstream.ts';
@@ -71,7 +71,11 @@ export function sampleIndex(): ClusterDnsIndex {
 export async function handlerFor(index: ClusterDnsIndex, upstream?: UpstreamResolver): Promise<{ server: DnsServer; stop: () => Promise<void> }> {
   const ac = new AbortController();
   const server = await startDnsServer({ index, listen: [], upstream, signal: ac.signal });
-  return { server, stop: () => (ac.abort(), server.closed) };
+  const stop = () => {
+    ac.abort();
+    return server.closed;
+  };
+  return { server, stop };
 }
 
 export type QueryOptions = { id?: number; edns?: number; ednsVersion?: number; dnssecOk?: boolean; flags?: number };
@@ -82,23 +86,40 @@ export function query(name: string, type: RecordType, options: QueryOptions = {}
     id: options.id ?? 4242,
     flags: options.flags ?? packet.RECURSION_DESIRED,
     questions: [{ name, type, class: 'IN' }],
-    additionals:
-      options.edns !== undefined
-        ? [{ type: 'OPT', name: '.', udpPayloadSize: options.edns, flags: options.dnssecOk ? packet.DNSSEC_OK : 0 }]
-        : [],
+    additionals: (options.edns !== undefined
+      ? [{ type: 'OPT', name: '.', udpPayloadSize: options.edns, flags: options.dnssecOk ? packet.DNSSEC_OK : 0 }]
+      : []) as Answer[],
   });
   if (options.ednsVersion) buf[buf.length - 5] = options.ednsVersion;
   return buf;
 }
 
-export async function ask(server: DnsServer, name: string, type: RecordType, options: QueryOptions & { tcp?: boolean } = {}): Promise<DecodedPacket & { raw: Buffer }> {
+/** A decoded reply with the fields tests read (dns-packet's own type leaves rcode out). */
+export type Reply = {
+  id: number;
+  flags: number;
+  rcode: string;
+  flag_tc: boolean;
+  questions: Question[];
+  answers: Answer[];
+  authorities: Answer[];
+  additionals: Answer[];
+  raw: Buffer;
+};
+
+export function decodeReply(raw: Buffer): Reply {
+  const d = packet.decode(raw) as unknown as Reply;
+  return { ...d, flags: d.flags ?? 0, answers: d.answers ?? [], authorities: d.authorities ?? [], additionals: d.additionals ?? [], questions: d.questions ?? [], raw };
+}
+
+export async function ask(server: DnsServer, name: string, type: RecordType, options: QueryOptions & { tcp?: boolean } = {}): Promise<Reply> {
   const reply = await server.handle(query(name, type, options), options.tcp ? 'tcp' : 'udp');
   if (!reply) throw new Error('no reply');
-  return Object.assign(packet.decode(reply), { raw: reply });
+  return decodeReply(reply);
 }
 
 /** "A 10.0.0.1"-style lines of a section, for compact assertions. */
-export function rrs(list: DecodedPacket['answers']): string[] {
+export function rrs(list: Answer[] | undefined): string[] {
   return (list ?? []).map((a) => {
     const data = (a as { data: unknown }).data;
     if (a.type === 'SRV') {

@@ -18,7 +18,8 @@ export const CLASSIC_UDP_SIZE = 512;
 export const MAX_UDP_SIZE = 1232;
 /** A DNS message over TCP is at most this long (16-bit length prefix). */
 export const MAX_TCP_SIZE = 65535;
-const OPT_LENGTH = 11;
+/** Bytes of our OPT record (root name, no options). */
+export const OPT_LENGTH = 11;
 const TYPE_OPT = 41;
 const CLASS_IN = 1;
 
@@ -127,7 +128,7 @@ function writeRecord(buf: Buffer, start: number, rr: Answer, suffixes: Map<strin
   return offset + 8 + (codec.encode as unknown as { bytes: number }).bytes;
 }
 
-function writeOpt(out: Buffer, at: number, query: Query, extendedRcode: number): void {
+export function writeOpt(out: Buffer, at: number, query: Query, extendedRcode: number): void {
   out[at] = 0;
   out.writeUInt16BE(TYPE_OPT, at + 1);
   out.writeUInt16BE(MAX_UDP_SIZE, at + 3);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { connect, isIP } from 'node:net';
 import packet, { type Answer } from 'dns-packet';
 import type { Logger } from '../lib/log.ts';
-import { FLAG, MAX_UDP_SIZE, RCODE } from './message.ts';
+import { FLAG, MAX_UDP_SIZE, OPT_LENGTH, RCODE, writeOpt } from './message.ts';
 import { type Query, skipName } from './query.ts';
 import { TcpFramer } from './tcp-framing.ts';
 
@@ -90,25 +90,25 @@ export function indexReply(buf: Buffer, now: number): Stored | undefined {
   return { buf, qEnd, records, storedAt: now, expires: now + ttl * 1000 };
 }
 
-/** The client's reply from a stored one: its ID and question, TTLs aged, OPT kept only for EDNS clients, cut to `limit`. */
+/** The client's reply from a stored one: its ID and question, TTLs aged, our OPT for EDNS clients, cut to `limit`. */
 export function replyFromStored(stored: Stored, q: Query, limit: number, now: number): Buffer {
   const elapsed = Math.floor((now - stored.storedAt) / 1000);
-  const keep = stored.records.filter((r) => q.edns || r.ttlAt >= 0);
-  // Dropping OPT is safe only where nothing follows it; otherwise keep the reply whole.
-  const optLast = stored.records.findIndex((r) => r.ttlAt < 0);
-  const records = optLast >= 0 && optLast !== stored.records.length - 1 ? stored.records : keep;
+  // Upstream's OPT (normally last) is replaced by ours; one in the middle stays, as cutting there could break compression.
+  const last = stored.records.at(-1);
+  const records = last && last.ttlAt < 0 ? stored.records.slice(0, -1) : stored.records;
+  const ourOpt = q.edns && !records.some((r) => r.ttlAt < 0) ? OPT_LENGTH : 0;
   let end = stored.qEnd;
   const counts = [0, 0, 0];
   let truncated = false;
   for (const r of records) {
-    if (r.end > limit) {
+    if (r.end + ourOpt > limit) {
       truncated = r.section === 0 || r.section === 1;
       break;
     }
     end = r.end;
     counts[r.section]++;
   }
-  const out = Buffer.allocUnsafe(end);
+  const out = Buffer.allocUnsafe(end + ourOpt);
   stored.buf.copy(out, 0, 0, end);
   out.writeUInt16BE(q.id, 0);
   let flags = out.readUInt16BE(2) & ~FLAG.TC;
@@ -117,11 +117,12 @@ export function replyFromStored(stored: Stored, q: Query, limit: number, now: nu
   q.packet.copy(out, 12, 12, q.qEnd);
   out.writeUInt16BE(counts[0], 6);
   out.writeUInt16BE(counts[1], 8);
-  out.writeUInt16BE(counts[2], 10);
+  out.writeUInt16BE(counts[2] + (ourOpt ? 1 : 0), 10);
   for (let i = 0; i < records.length && records[i].end <= end; i++) {
     const at = records[i].ttlAt;
     if (at >= 0) out.writeUInt32BE(Math.max(0, out.readUInt32BE(at) - elapsed), at);
   }
+  if (ourOpt) writeOpt(out, end, q, 0);
   return out;
 }
 
