@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -159,6 +159,22 @@ describe('LogPump', () => {
       entries(logPath).map((e) => `${e.partial ? 'P' : 'F'}:${e.content}`),
       ['F:a', 'P:half', 'F: done', 'F:b'],
     );
+  });
+
+  test('consumed raw bytes are given back to the filesystem (hole punched), offsets keep growing', async () => {
+    const { dir, logPath } = setup();
+    const raw = join(dir, 'stdout');
+    appendFileSync(raw, `${'y'.repeat(1023)}\n`.repeat(2048)); // 2 MiB
+    const pump = new LogPump({ dir, logPath, streams: ['stdout'], log: quiet });
+    const deadline = Date.now() + 3000;
+    while (statSync(raw).blocks * 512 > 64 * 1024 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(statSync(raw).blocks * 512 <= 64 * 1024, `allocated ${statSync(raw).blocks * 512} bytes`);
+    assert.equal(statSync(raw).size, 2 * 1024 * 1024);
+    appendFileSync(raw, 'after\n');
+    pump.finish();
+    const all = entries(logPath);
+    assert.equal(all.length, 2049);
+    assert.equal(all.at(-1)!.content, 'after');
   });
 
   test('finishes by itself when the exit file appears', async () => {

@@ -218,7 +218,7 @@ export async function* followLog(logPath: string, options: FollowOptions = {}): 
       yield* lines;
     }
   };
-  /** Rotated files not seen yet, oldest first: read whole, or only marked when `skip`. */
+  /** Rotated files not seen yet and older than the open one, oldest first: read whole, or only marked when `skip`. */
   const rotated = async function* (skip: boolean) {
     for (const file of await listLogFiles(logPath)) {
       if (file === logPath) continue;
@@ -226,7 +226,9 @@ export async function* followLog(logPath: string, options: FollowOptions = {}): 
       if (!h) continue; // deleted by rotation meanwhile
       try {
         const st = await h.stat({ bigint: true });
-        if (seen.has(st.ino) || st.ino === ino) continue;
+        // The open file was rotated meanwhile: later ones are newer than it, read after it ends.
+        if (st.ino === ino) break;
+        if (seen.has(st.ino)) continue;
         seen.add(st.ino);
         if (skip) continue;
         const lines = (await h.readFile()).toString('utf8').split('\n');
