@@ -9,6 +9,7 @@ import { ensureTls } from '../apiserver/certs.ts';
 import { writeKubeconfig } from '../apiserver/kubeconfig.ts';
 import { MAX_SIMULATED_NODES, startSimulatedNodes } from '../agent/simulated/index.ts';
 import { createClient } from '../client/index.ts';
+import { startClusterDns } from '../dns/index.ts';
 import { defaultNodeIp, nthServiceIp, runNodeAgent } from './agent.ts';
 import { startControllers } from '../controllers/index.ts';
 import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, parseDuration } from '../controllers/node-health.ts';
@@ -34,6 +35,7 @@ Options:
   --service-cidr CIDR     Service IPs (default 10.96.0.0/12)
   --cluster-domain NAME   cluster DNS domain (default cluster.local)
   --no-upstream-dns       cluster DNS answers cluster names only
+  --dns-port PORT         cluster DNS on 127.0.0.1:PORT, UDP and TCP (default 53 as root, else 1053; 0 picks a free port)
   --simulated-nodes N     register N simulated nodes (kwok-style, no containers) for tests and benchmarks
   --node-monitor-grace-period DURATION
                           how long a node may miss heartbeats before it is NotReady (default 40s)
@@ -55,6 +57,8 @@ export type ServerOptions = {
   serviceCidr: string;
   clusterDomain: string;
   upstreamDns: boolean;
+  /** Cluster DNS port on 127.0.0.1 (0: any free port). */
+  dnsPort: number;
   /** Simulated nodes to register (tests and benchmarks). */
   simulatedNodes: number;
   nodeMonitorGracePeriodMs: number;
@@ -76,6 +80,7 @@ export function parseServerArgs(argv: string[]): ServerOptions {
       'service-cidr': { type: 'string', default: '10.96.0.0/12' },
       'cluster-domain': { type: 'string', default: 'cluster.local' },
       'no-upstream-dns': { type: 'boolean', default: false },
+      'dns-port': { type: 'string' },
       'simulated-nodes': { type: 'string', default: '0' },
       'node-monitor-grace-period': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -118,11 +123,20 @@ export function parseServerArgs(argv: string[]): ServerOptions {
     serviceCidr: values['service-cidr']!,
     clusterDomain: values['cluster-domain']!,
     upstreamDns: !values['no-upstream-dns'],
+    dnsPort: parseDnsPort(values['dns-port']),
     simulatedNodes,
     nodeMonitorGracePeriodMs: values['node-monitor-grace-period']
       ? parseDuration(values['node-monitor-grace-period'])
       : DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS,
   };
+}
+
+/** Port 53 needs root; unprivileged servers use 1053 (CoreDNS's habit). */
+function parseDnsPort(value: string | undefined): number {
+  if (value === undefined) return process.getuid?.() === 0 ? 53 : 1053;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--dns-port: not a port number: ${value}`);
+  return port;
 }
 
 /** The first address of the service CIDR: the `kubernetes` Service's ClusterIP. */
@@ -226,11 +240,27 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
     simulated = sim.stopped.catch((err) => log.error('simulated nodes stopped', { err })).finally(() => simClient.close());
   }
   // --- end simulated nodes ---
+  // --- cluster DNS on 127.0.0.1:--dns-port (the agent serves the kube-dns address on each node) ---
+  const dnsClient = createClient({ server: api.url, caPem: tls.caPem, token: adminToken });
+  const dnsStarted = await startClusterDns({
+    client: dnsClient,
+    listen: [{ address: '127.0.0.1', port: options.dnsPort }],
+    clusterDomain: options.clusterDomain,
+    upstream: options.upstreamDns,
+    signal,
+    log: log.child('dns'),
+  }).catch((err: Error) => {
+    log.warn('cluster DNS not started', { err: err.message, port: options.dnsPort });
+    return undefined;
+  });
+  if (dnsStarted) print(`skiff server: cluster DNS on 127.0.0.1:${dnsStarted.addresses[0].port} (${options.clusterDomain})`);
+  const dns = (dnsStarted?.closed ?? Promise.resolve()).finally(() => dnsClient.close());
+  // --- end cluster DNS ---
   print(`skiff server: ready at ${api.url} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   print(`  try: KUBECONFIG=${kubeconfigPath} kubectl get namespaces`);
 
   if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-  await Promise.race([Promise.all([controllers, simulated, agentStopped]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]);
+  await Promise.race([Promise.all([controllers, simulated, agentStopped, dns]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]);
   apiStop.abort();
   await api.closed;
   await compactor.stopped;
