@@ -31,15 +31,12 @@ export function isHeadless(svc: KubeObject): boolean {
   return svc.spec?.clusterIP === 'None';
 }
 
-/** Kubernetes' ShouldPodBeInEndpoints: an address, not finished, not terminating unless asked. */
+/** Kubernetes' ShouldPodBeInEndpoints: not finished (Succeeded/Failed), an address, not terminating unless asked. */
 export function podEligible(pod: KubeObject, options: { includeTerminating: boolean }): boolean {
   const status = pod.status ?? {};
+  if (status.phase === 'Succeeded' || status.phase === 'Failed') return false;
   if (!status.podIP && !(status.podIPs ?? []).length) return false;
-  if (!options.includeTerminating && pod.metadata.deletionTimestamp) return false;
-  const restart = pod.spec?.restartPolicy;
-  if (restart === 'Never') return status.phase !== 'Failed' && status.phase !== 'Succeeded';
-  if (restart === 'OnFailure') return status.phase !== 'Succeeded';
-  return true;
+  return options.includeTerminating || !pod.metadata.deletionTimestamp;
 }
 
 export function podIp(pod: KubeObject): string {

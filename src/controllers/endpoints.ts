@@ -49,7 +49,8 @@ export async function runEndpointsController(ctx: ControllerContext): Promise<vo
       }
       return;
     }
-    if (!hasSelector(svc)) return;
+    // ExternalName Services get no endpoints (Kubernetes skips them too).
+    if (!hasSelector(svc) || svc.spec?.type === 'ExternalName') return;
     const existing = endpoints.get(key);
     const want = desiredEndpoints(svc, pods.list({ namespace }), existing);
     if (!want) return;

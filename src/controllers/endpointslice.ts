@@ -82,7 +82,7 @@ export async function runEndpointSliceController(ctx: ControllerContext): Promis
     const svc = services.get(key);
     const existing = slices.list({ namespace, labelSelector: `${SERVICE_NAME_LABEL}=${name}` }).filter(ours);
     // Gone or selectorless: the garbage collector removes owned slices; nothing else to do.
-    if (!svc || !hasSelector(svc) || svc.metadata.deletionTimestamp) {
+    if (!svc || !hasSelector(svc) || svc.spec?.type === 'ExternalName' || svc.metadata.deletionTimestamp) {
       tracker.forget(key);
       return;
     }
