@@ -113,7 +113,7 @@ describe('endpointslices', () => {
 
   test('updates in place with little churn: a readiness change rewrites one slice, a new pod fills a slice being written', () => {
     const pods = Array.from({ length: 150 }, (_, i) => pod({ ip: `10.3.${i >> 8}.${i & 255}` }));
-    const created = planSlices(svc(), pods, []).create.map((s, i) => ({ ...s, metadata: { ...s.metadata, name: `web-${i}` } }));
+    const created: KubeObject[] = planSlices(svc(), pods, []).create.map((s, i) => ({ ...s, metadata: { ...s.metadata, name: `web-${i}` } }));
     assert.deepEqual(planSlices(svc(), pods, created), { create: [], update: [], delete: [] }, 'nothing changed, nothing written');
     // One pod in the second slice turns unready, one pod appears.
     const second = created[1].endpoints[0].targetRef.name;
