@@ -132,7 +132,7 @@ describe('cluster DNS', () => {
       return r.rcode === 'NOERROR' && r;
     }, 10_000, 'api A');
     assert.deepEqual(ips(a), [clusterIp]);
-    assert.equal(a.answers[0].ttl, 5);
+    assert.equal((a.answers[0] as { ttl?: number }).ttl, 5);
     const ptr = await udp(`${clusterIp.split('.').reverse().join('.')}.in-addr.arpa`, 'PTR');
     assert.deepEqual(data(ptr.answers, 'PTR'), ['api.shop.svc.cluster.local']);
     const srv = await udp('_metrics._tcp.api.shop.svc.cluster.local', 'SRV');
@@ -147,7 +147,7 @@ describe('cluster DNS', () => {
     const podIps = await eventually(async () => {
       const out = await jsonpath(['pods', '-n', 'shop', '-l', 'app=db'], '{range .items[*]}{.metadata.name}={.status.podIP}{"\\n"}{end}');
       const pairs = out.split('\n').filter((l) => /=\d/.test(l));
-      return pairs.length === 3 && Object.fromEntries(pairs.map((l) => l.split('=')));
+      return pairs.length === 3 && (Object.fromEntries(pairs.map((l) => l.split('='))) as Record<string, string>);
     }, 20_000, 'three db pods with IPs');
     const headless = await eventually(async () => {
       const r = await udp('db.shop.svc.cluster.local');
