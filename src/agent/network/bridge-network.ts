@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../lib/log.ts';
 import type { PodNetwork, PodNetworkStatus } from '../types.ts';
-import { CommandError, run, runIgnoring } from './exec.ts';
+import { CommandError, IpBatcher, runIgnoring } from './exec.ts';
 import { HostLocalIpam, type Allocation } from './ipam.ts';
 import { createNetns, ensureNetnsDir, ipBatchIn, ipIn, isNetnsMounted, listNetns, releaseNetnsDir, removeNetns } from './netns.ts';
 import { DEFAULT_BRIDGE, NO_DEVICE, type NodeNetwork, type NodeNetworkOptions, ensureNodeNetwork, removeNodeNetwork } from './node.ts';
@@ -39,9 +39,9 @@ export function podBatch(options: { veth: string; nodeNetns: string; mtu: number
   ].join('\n');
 }
 
-/** The `ip -batch` for the host end: on the bridge, up, hairpin on (a pod reaches itself through a Service VIP). Pure. */
-export function hostBatch(veth: string, bridge: string): string {
-  return `link set dev ${veth} master ${bridge} up\nlink set dev ${veth} type bridge_slave hairpin on\n`;
+/** `ip` lines for the host end: on the bridge, up, hairpin on (a pod reaches itself through a Service VIP). Pure. */
+export function hostLines(veth: string, bridge: string): string[] {
+  return [`link set dev ${veth} master ${bridge} up`, `link set dev ${veth} type bridge_slave hairpin on`];
 }
 
 export type BridgeNetworkOptions = Omit<NodeNetworkOptions, 'podCidr'> & {
@@ -58,6 +58,8 @@ export class BridgeNetwork implements PodNetwork {
   #node: Promise<NodeNetwork> | undefined;
   /** Per-uid tails, so setup and teardown of one pod never interleave. */
   #locks = new Map<string, Promise<unknown>>();
+  /** Host-side `ip` commands of concurrent setups and teardowns share processes. */
+  #ip = new IpBatcher();
 
   constructor(options: BridgeNetworkOptions) {
     this.#options = options;
@@ -92,7 +94,7 @@ export class BridgeNetwork implements PodNetwork {
       if (!(await isNetnsMounted(netnsPath))) {
         try {
           await createNetns(netnsPath, batch);
-          await run(['ip', '-batch', '-'], { input: hostBatch(veth, node.bridge) });
+          await this.#ip.run(hostLines(veth, node.bridge));
         } catch (err) {
           // Leave nothing half-made; the address stays with the pod for the retry.
           await this.#removeLinks(netnsPath, veth).catch(() => {});
@@ -107,7 +109,7 @@ export class BridgeNetwork implements PodNetwork {
         await this.#removeLinks(netnsPath, veth);
         await ipBatchIn(netnsPath, batch);
       }
-      await run(['ip', '-batch', '-'], { input: hostBatch(veth, node.bridge) });
+      await this.#ip.run(hostLines(veth, node.bridge));
       return status;
     });
   }
@@ -115,7 +117,9 @@ export class BridgeNetwork implements PodNetwork {
   teardown(podUid: string): Promise<void> {
     return this.#locked(podUid, async () => {
       const netnsPath = join(this.#dir, podUid);
-      await runIgnoring(['ip', 'link', 'del', 'dev', hostVethName(podUid)], NO_DEVICE);
+      await this.#ip.run([`link del dev ${hostVethName(podUid)}`]).catch((err) => {
+        if (!(err instanceof CommandError && NO_DEVICE.test(err.stderr))) throw err;
+      });
       await removeNetns(netnsPath);
       await this.#ipam.release(podUid);
     });

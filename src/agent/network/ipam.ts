@@ -102,12 +102,20 @@ export async function writeFileAtomic(path: string, data: string, options: { mod
 
 export type Allocation = { ip: string; gateway: string; prefixLength: number };
 
-/** The persisted allocator. Operations run one at a time (the file is rewritten on every change). */
+/**
+ * The persisted allocator. Decisions are made one at a time in memory; the
+ * file writes are group-committed: callers that change the state while a
+ * write is in flight share the next write, so 50 pods starting together cost
+ * a few fsyncs, not 50. A call resolves only once its change is on disk.
+ */
 export class HostLocalIpam {
   #path: string;
   #cidr: string;
   #state: IpamState | undefined;
   #tail: Promise<unknown> = Promise.resolve();
+  /** The state changed since the last write started. */
+  #dirty = false;
+  #writing: Promise<void> | undefined;
 
   constructor(options: { path: string; podCidr: string }) {
     this.#path = options.path;
@@ -116,21 +124,24 @@ export class HostLocalIpam {
   }
 
   /** The pod's address: the recorded one (idempotent after restarts) or a new one. */
-  assign(uid: string): Promise<Allocation> {
-    return this.#serial(async () => {
+  async assign(uid: string): Promise<Allocation> {
+    const { ip, changed } = await this.#serial(async () => {
       const state = await this.#load();
       const next = allocate(state, uid);
-      if (next.state !== state) await this.#save(next.state);
-      return this.#allocation(next.ip);
+      this.#state = next.state;
+      return { ip: next.ip, changed: next.state !== state };
     });
+    if (changed) await this.#persist();
+    return this.#allocation(ip);
   }
 
-  release(uid: string): Promise<void> {
-    return this.#serial(async () => {
+  async release(uid: string): Promise<void> {
+    const changed = await this.#serial(async () => {
       const state = await this.#load();
-      const next = release(state, uid);
-      if (next !== state) await this.#save(next);
+      this.#state = release(state, uid);
+      return this.#state !== state;
     });
+    if (changed) await this.#persist();
   }
 
   /** Current allocations, pod uid → address. */
@@ -155,9 +166,24 @@ export class HostLocalIpam {
     return this.#state;
   }
 
-  async #save(state: IpamState): Promise<void> {
-    await writeFileAtomic(this.#path, `${JSON.stringify(state, null, 1)}\n`);
-    this.#state = state;
+  /** Resolves once a write that began after the caller's change has finished. */
+  async #persist(): Promise<void> {
+    this.#dirty = true;
+    while (this.#dirty) {
+      if (!this.#writing) {
+        this.#dirty = false;
+        const snapshot = this.#state;
+        this.#writing = writeFileAtomic(this.#path, `${JSON.stringify(snapshot, null, 1)}\n`)
+          .catch((err) => {
+            this.#state = undefined; // memory may be ahead of the file: re-read it next time
+            throw err;
+          })
+          .finally(() => {
+            this.#writing = undefined;
+          });
+      }
+      await this.#writing;
+    }
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
