@@ -22,10 +22,10 @@ describe('restart', () => {
       return dep.status?.observedGeneration === dep.metadata.generation && dep.status?.replicas === 3;
     }, 20_000, 'deployment settled');
     await new Promise((r) => setTimeout(r, 1000));
-    const before = JSON.parse(await s.k(['get', 'configmaps,deployments', '-o', 'json']));
+    const before = JSON.parse(await s.k(['get', 'configmap/keep', 'deployment/nginx-deployment', '-o', 'json']));
     const listRv = JSON.parse(await s.k(['get', '--raw', '/api/v1/namespaces/default/configmaps'])).metadata.resourceVersion;
     await s.restart();
-    const after = JSON.parse(await s.k(['get', 'configmaps,deployments', '-o', 'json']));
+    const after = JSON.parse(await s.k(['get', 'configmap/keep', 'deployment/nginx-deployment', '-o', 'json']));
     const ids = (list: { items: { kind: string; metadata: { name: string; uid: string; resourceVersion: string } }[] }) =>
       list.items.map((i) => `${i.kind}/${i.metadata.name}/${i.metadata.uid}/${i.metadata.resourceVersion}`).sort();
     assert.deepEqual(ids(after), ids(before));
