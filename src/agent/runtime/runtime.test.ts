@@ -169,15 +169,25 @@ describe('runc runtime', { skip }, () => {
     async function* sizes() {
       yield { width: 100, height: 30 };
     }
+    await run('ttyexec', ['sleep', '60']);
+    await until('running', async () => (await rt.state('ttyexec'))?.status === 'running');
     const out = collect();
-    const r = await rt.exec('execbox', ['sh', '-c', 'tty; sleep 0.5; stty size; exit 4'], {
-      tty: true,
-      stdout: out.stream,
-      resize: sizes(),
-    });
-    assert.equal(r.exitCode, 4);
+    const r = await rt.exec(
+      'ttyexec',
+      [
+        'sh',
+        '-c',
+        'tty; for i in $(seq 50); do s=$(stty size); [ "$s" = "30 100" ] && break; sleep 0.1; done; echo "size $s"; exit 4',
+      ],
+      {
+        tty: true,
+        stdout: out.stream,
+        resize: sizes(),
+      },
+    );
+    assert.equal(r.exitCode, 4, out.text());
     assert.match(out.text(), /\/dev\/pts\/\d+\r?\n/);
-    assert.match(out.text(), /30 100/);
+    assert.match(out.text(), /size 30 100/, out.text());
   });
 
   test('remove refuses a running container unless forced, then leaves nothing', async () => {

@@ -301,11 +301,13 @@ export class RuncRuntime implements ContainerRuntime {
       // Whoever sees "stopped" finds every line of output in the log file.
       this.#pumps.get(id)?.finish();
       const exitCode = readNumber(exitFile) ?? UNKNOWN_EXIT_CODE;
+      // File times come from the kernel's coarse clock (a few ms behind): never report an end before the start.
+      const mtime = exitStat.mtime.toISOString();
       return {
         ...base,
         status: 'stopped',
         startedAt,
-        finishedAt: exitStat.mtime.toISOString(),
+        finishedAt: startedAt && startedAt > mtime ? startedAt : mtime,
         exitCode,
         oomKilled: await this.#oom(meta, exitCode),
       };
