@@ -38,7 +38,8 @@ function httpGet(action: Record<string, unknown>, ctx: HandlerContext): Promise<
   for (const h of (action.httpHeaders as { name: string; value: string }[] | undefined) ?? [])
     headers[h.name] = h.value;
   return new Promise((resolve) => {
-    const req = request(url, { headers, timeout: ctx.timeoutMs }, (res) => {
+    // Lenient parsing, as Go's client is: small servers (busybox httpd CGI) end header lines with a bare LF.
+    const req = request(url, { headers, timeout: ctx.timeoutMs, insecureHTTPParser: true }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {

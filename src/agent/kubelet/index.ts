@@ -78,6 +78,33 @@ export type Agent = AgentHandle & {
   stopped: Promise<void>;
 };
 
+/** Per-pod timers where the earliest wins (a back-off ending in 10 s beats the minute resync). */
+class Wakeups {
+  #timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  #fire: (uid: string) => void;
+
+  constructor(fire: (uid: string) => void, signal: AbortSignal) {
+    this.#fire = fire;
+    signal.addEventListener('abort', () => {
+      for (const t of this.#timers.values()) clearTimeout(t.timer);
+      this.#timers.clear();
+    });
+  }
+
+  at(uid: string, delayMs: number): void {
+    const at = Date.now() + delayMs;
+    const known = this.#timers.get(uid);
+    if (known && known.at <= at) return;
+    if (known) clearTimeout(known.timer);
+    const timer = setTimeout(() => {
+      this.#timers.delete(uid);
+      this.#fire(uid);
+    }, delayMs);
+    timer.unref();
+    this.#timers.set(uid, { at, timer });
+  }
+}
+
 /** Starts the agent; resolves once the Node is registered and the pods are being synced. */
 export async function startAgent(o: AgentOptions): Promise<Agent> {
   const { client, signal, log } = o;
@@ -168,6 +195,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     log,
   });
   const queue = new WorkQueue({ signal, baseDelayMs: SYNC_RETRY_BASE_MS, maxDelayMs: SYNC_RETRY_MAX_MS });
+  const wakeups = new Wakeups((uid) => queue.add(uid), signal);
   const prober = new Prober({ runtime: o.runtime, recorder, onChange: (uid) => queue.add(uid), signal, log });
   const status = new StatusManager({ client, log, signal });
   const workers = new PodWorkers({
@@ -213,7 +241,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       workers: POD_WORKERS,
       reconcile: async (uid) => {
         const after = await workers.sync(uid);
-        return after === undefined ? undefined : { requeueAfterMs: after };
+        if (after !== undefined) wakeups.at(uid, after);
       },
       log,
       onError: (uid, err, retries) => {

@@ -120,21 +120,20 @@ const readyOf = (node: KubeObject | undefined) =>
 
 /** Lease and status loops until the signal aborts; `nudge` re-judges the status at once (e.g. the network became ready). */
 export function runNodeLoops(o: NodeLoopOptions, registered: KubeObject): { nudge(): void; done: Promise<void> } {
-  let wake: (() => void) | undefined;
-  const nudge = () => wake?.();
-  return {
-    nudge,
-    done: nodeLoops(o, registered, nudge, (w) => {
-      wake = w;
-    }),
+  // A nudge during a post is not lost: the next wait is skipped.
+  const wake = { pending: false, now: new AbortController() };
+  const nudge = () => {
+    wake.pending = true;
+    wake.now.abort();
   };
+  return { nudge, done: nodeLoops(o, registered, nudge, wake) };
 }
 
 async function nodeLoops(
   o: NodeLoopOptions,
   registered: KubeObject,
   nudge: () => void,
-  setWake: (w: (() => void) | undefined) => void,
+  wake: { pending: boolean; now: AbortController },
 ): Promise<void> {
   let node = registered;
   // Our own Node, watched: a Ready that is not True (the lifecycle controller's Unknown) is answered at once.
@@ -178,10 +177,9 @@ async function nodeLoops(
       posted = undefined;
       if (!o.signal.aborted) o.log.debug('node status update failed', { err: (err as Error).message });
     }
-    const woken = new AbortController();
-    setWake(() => woken.abort());
-    await sleep(NODE_STATUS_CHECK_MS, AbortSignal.any([o.signal, woken.signal]));
-    setWake(undefined);
+    if (!wake.pending) await sleep(NODE_STATUS_CHECK_MS, AbortSignal.any([o.signal, wake.now.signal]));
+    wake.pending = false;
+    wake.now = new AbortController();
   }
   await Promise.all([leaseLoop, informing]);
 }

@@ -4,7 +4,10 @@ import type { KubeObject } from '../../api/types.ts';
 import { type Instance, specHash, viewsOf } from './model.ts';
 import { planPod } from './plan.ts';
 
-const pod = (spec: Record<string, unknown>): KubeObject => ({ metadata: { name: 'p', namespace: 'default', uid: 'u1' }, spec });
+const pod = (spec: Record<string, unknown>): KubeObject => ({
+  metadata: { name: 'p', namespace: 'default', uid: 'u1' },
+  spec,
+});
 let n = 0;
 const run = (name: string, over: Partial<Instance> = {}): Instance => ({
   id: `c${n++}`,
@@ -19,8 +22,22 @@ const run = (name: string, over: Partial<Instance> = {}): Instance => ({
   startedAt: '2026-01-01T00:00:00Z',
   ...over,
 });
-const plan = (p: KubeObject, runs: Instance[], extra: { now?: number; backoff?: Record<string, { delayMs: number; lastUpdate: number }>; unhealthy?: Map<string, 'liveness' | 'startup'> } = {}) =>
-  planPod({ pod: p, views: viewsOf(runs), now: extra.now ?? Date.parse('2026-01-01T00:01:00Z'), backoff: (name) => extra.backoff?.[name], unhealthy: extra.unhealthy ?? new Map() });
+const plan = (
+  p: KubeObject,
+  runs: Instance[],
+  extra: {
+    now?: number;
+    backoff?: Record<string, { delayMs: number; lastUpdate: number }>;
+    unhealthy?: Map<string, 'liveness' | 'startup'>;
+  } = {},
+) =>
+  planPod({
+    pod: p,
+    views: viewsOf(runs),
+    now: extra.now ?? Date.parse('2026-01-01T00:01:00Z'),
+    backoff: (name) => extra.backoff?.[name],
+    unhealthy: extra.unhealthy ?? new Map(),
+  });
 
 describe('planPod: init containers', () => {
   const spec = { initContainers: [{ name: 'i1' }, { name: 'i2' }], containers: [{ name: 'app' }] };
@@ -43,7 +60,10 @@ describe('planPod: init containers', () => {
   });
 
   test('a sidecar (restartPolicy Always) lets the next init container start once running', () => {
-    const p = pod({ initContainers: [{ name: 'side', restartPolicy: 'Always' }, { name: 'i2' }], containers: [{ name: 'app' }] });
+    const p = pod({
+      initContainers: [{ name: 'side', restartPolicy: 'Always' }, { name: 'i2' }],
+      containers: [{ name: 'app' }],
+    });
     assert.deepEqual(plan(p, [run('side', { type: 'init' })]).start, [{ name: 'i2', type: 'init', restart: false }]);
   });
 });
@@ -62,9 +82,13 @@ describe('planPod: restarts', () => {
 
   test('CrashLoopBackOff: a restart inside the back-off waits until finishedAt + delay', () => {
     const bad = run('app', { ...finished, exitCode: 1, restartCount: 2 });
-    const out = plan(pod({ containers: [{ name: 'app' }] }), [bad], { backoff: { app: { delayMs: 20_000, lastUpdate: Date.parse('2026-01-01T00:00:40Z') } } });
+    const out = plan(pod({ containers: [{ name: 'app' }] }), [bad], {
+      backoff: { app: { delayMs: 20_000, lastUpdate: Date.parse('2026-01-01T00:00:40Z') } },
+    });
     assert.deepEqual(out.start, []);
-    assert.deepEqual(out.backoff, [{ name: 'app', type: 'app', until: Date.parse('2026-01-01T00:01:15Z'), delayMs: 20_000 }]);
+    assert.deepEqual(out.backoff, [
+      { name: 'app', type: 'app', until: Date.parse('2026-01-01T00:01:15Z'), delayMs: 20_000 },
+    ]);
     const later = plan(pod({ containers: [{ name: 'app' }] }), [bad], {
       now: Date.parse('2026-01-01T00:01:16Z'),
       backoff: { app: { delayMs: 20_000, lastUpdate: Date.parse('2026-01-01T00:00:40Z') } },
@@ -75,13 +99,21 @@ describe('planPod: restarts', () => {
   test('a failed liveness probe or a changed spec kills the running container', () => {
     const c = { name: 'app', image: 'a:1' };
     const live = run('app', { specHash: specHash(c) });
-    assert.deepEqual(plan(pod({ containers: [c] }), [live], { unhealthy: new Map([[live.id, 'liveness']]) }).kill, [{ id: live.id, name: 'app', reason: 'liveness' }]);
+    assert.deepEqual(plan(pod({ containers: [c] }), [live], { unhealthy: new Map([[live.id, 'liveness']]) }).kill, [
+      { id: live.id, name: 'app', reason: 'liveness' },
+    ]);
     assert.deepEqual(plan(pod({ containers: [c] }), [live]).kill, []);
-    assert.deepEqual(plan(pod({ containers: [{ ...c, image: 'a:2' }] }), [live]).kill, [{ id: live.id, name: 'app', reason: 'spec-changed' }]);
+    assert.deepEqual(plan(pod({ containers: [{ ...c, image: 'a:2' }] }), [live]).kill, [
+      { id: live.id, name: 'app', reason: 'spec-changed' },
+    ]);
   });
 
   test('sidecars stop once every app container is done for good', () => {
-    const p = pod({ restartPolicy: 'Never', initContainers: [{ name: 'side', restartPolicy: 'Always' }], containers: [{ name: 'app' }] });
+    const p = pod({
+      restartPolicy: 'Never',
+      initContainers: [{ name: 'side', restartPolicy: 'Always' }],
+      containers: [{ name: 'app' }],
+    });
     const side = run('side', { type: 'init' });
     const out = plan(p, [side, run('app', { ...finished, exitCode: 0 })]);
     assert.deepEqual(out.kill, [{ id: side.id, name: 'side', reason: 'pod-done' }]);

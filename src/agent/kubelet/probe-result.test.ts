@@ -33,11 +33,20 @@ describe('probe results', () => {
   });
 
   test('defaults are core/v1 defaults', () => {
-    assert.deepEqual(probeTiming({}, 'readiness'), { periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3, initialDelaySeconds: 0 });
+    assert.deepEqual(probeTiming({}, 'readiness'), {
+      periodSeconds: 10,
+      timeoutSeconds: 1,
+      successThreshold: 1,
+      failureThreshold: 3,
+      initialDelaySeconds: 0,
+    });
     assert.equal(probeTiming({ periodSeconds: 2, initialDelaySeconds: 5 }, 'liveness').periodSeconds, 2);
   });
 
   test('event wording', () => {
-    assert.equal(unhealthyMessage('liveness', 'HTTP probe failed with statuscode: 500'), 'Liveness probe failed: HTTP probe failed with statuscode: 500');
+    assert.equal(
+      unhealthyMessage('liveness', 'HTTP probe failed with statuscode: 500'),
+      'Liveness probe failed: HTTP probe failed with statuscode: 500',
+    );
   });
 });

@@ -89,6 +89,8 @@ export function createPuller(options: {
       const key = `${pod.metadata.uid}/${name}`;
       const entry = book.get(key);
       const until = backoffUntil(entry, entry?.failedAt ?? 0, Date.now(), IMAGE_BACKOFF);
+      // A recent pull failed but a copy is here (Always, offline): use it rather than back off.
+      if (until !== undefined && present) return present;
       if (until !== undefined) {
         event(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
         throw new ImagePullError('ImagePullBackOff', `Back-off pulling image "${image}"`, until);
