@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { createLogger } from '../../lib/log.ts';
 import {
   CriLogWriter,
@@ -15,7 +15,15 @@ import {
 } from './cri-log.ts';
 import { LogPump } from './log-pump.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'skiff-crilog-'));
+const made: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-crilog-'));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 const quiet = createLogger('test');
 
 function entries(path: string) {

@@ -2,7 +2,7 @@
 // Containers run a static busybox root filesystem made in a temp dir.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -68,7 +68,10 @@ describe('runc runtime', { skip }, () => {
 
   after(async () => {
     rt?.close();
-    if (dataDir) await resetRuntime(dataDir);
+    if (dataDir) {
+      await resetRuntime(dataDir);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   test('stdout and stderr land in the CRI log; exit code, times and labels are kept', async () => {
