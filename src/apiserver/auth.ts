@@ -49,3 +49,16 @@ export const allowAuthenticated: Authorizer = () => ({ allowed: true });
 
 export const ADMIN_USER: UserInfo = { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
 export const NODE_GROUP = 'system:nodes';
+
+/**
+ * The join token, in k3s' form `K10<sha256 of the CA's DER>::<secret>`: the
+ * hash lets a joining agent verify the server before trusting it; the secret
+ * is the bearer credential. A plain secret from an older file is upgraded.
+ */
+export function loadOrCreateJoinToken(path: string, caHash: string): { full: string; secret: string } {
+  const existing = existsSync(path) ? readFileSync(path, 'utf8').trim() : '';
+  const secret = /^K10[0-9a-f]{64}::(.+)$/.exec(existing)?.[1] ?? (existing || newToken());
+  const full = `K10${caHash}::${secret}`;
+  if (existing !== full) writeFileSync(path, `${full}\n`, { mode: 0o600 });
+  return { full, secret };
+}

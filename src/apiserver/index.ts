@@ -103,7 +103,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   };
 
   const handler = createRequestHandler(deps);
-  const server = createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler);
+  // The chain includes the CA, so joining agents can check it against the hash in their K10 token.
+  const server = createServer({ cert: options.tls.certPem + options.tls.caPem, key: options.tls.keyPem }, handler);
   serveUpgrades(server, handler);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -4,13 +4,13 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startApiServer } from '../apiserver/index.ts';
-import { ADMIN_USER, NODE_GROUP, loadOrCreateToken } from '../apiserver/auth.ts';
+import { ADMIN_USER, NODE_GROUP, loadOrCreateJoinToken, loadOrCreateToken } from '../apiserver/auth.ts';
 import { ensureTls } from '../apiserver/certs.ts';
 import { writeKubeconfig } from '../apiserver/kubeconfig.ts';
 import { MAX_SIMULATED_NODES, startSimulatedNodes } from '../agent/simulated/index.ts';
 import { createClient } from '../client/index.ts';
 import { startClusterDns } from '../dns/index.ts';
-import { defaultNodeIp, nthServiceIp, runNodeAgent } from './agent.ts';
+import { caHash, defaultNodeIp, nthServiceIp, runNodeAgent } from './agent.ts';
 import { startControllers } from '../controllers/index.ts';
 import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, parseDuration } from '../controllers/node-health.ts';
 import { parseCidr } from '../lib/ipv4.ts';
@@ -175,7 +175,7 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
   });
   const adminToken = loadOrCreateToken(join(options.dataDir, 'admin-token'));
   const joinTokenPath = join(options.dataDir, 'token');
-  const joinToken = loadOrCreateToken(joinTokenPath);
+  const joinToken = loadOrCreateJoinToken(joinTokenPath, caHash(tls.caPem)).secret;
   const api = await startApiServer({
     store,
     tls,
