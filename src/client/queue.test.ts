@@ -130,3 +130,15 @@ describe('WorkQueue', () => {
     assert.equal(runs, 3);
   });
 });
+
+test('a key waiting to be re-added keeps the sooner of two delays', async () => {
+  const signal = new AbortController();
+  const queue = new WorkQueue({ signal: signal.signal });
+  queue.addAfter('k', 5000);
+  queue.addAfter('k', 20);
+  const started = Date.now();
+  assert.equal(await queue.get(), 'k');
+  assert.ok(Date.now() - started < 1000, 'the 20 ms delay won');
+  queue.done('k');
+  signal.abort();
+});

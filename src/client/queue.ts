@@ -19,7 +19,7 @@ export class WorkQueue {
   #dirty = new Set<string>();
   #processing = new Set<string>();
   #failures = new Map<string, number>();
-  #timers = new Map<string, NodeJS.Timeout>();
+  #timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   #waiters: ((key: string | undefined) => void)[] = [];
   #shutdown = false;
   #baseDelayMs: number;
@@ -61,13 +61,17 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    if (this.#timers.has(key)) return;
+    // As client-go's delaying queue: a key already waiting keeps the earlier of the two times.
+    const due = Date.now() + delayMs;
+    const waiting = this.#timers.get(key);
+    if (waiting && waiting.due <= due) return;
+    if (waiting) clearTimeout(waiting.timer);
     const timer = setTimeout(() => {
       this.#timers.delete(key);
       this.add(key);
     }, delayMs);
     timer.unref?.();
-    this.#timers.set(key, timer);
+    this.#timers.set(key, { timer, due });
   }
 
   /** Adds the key after its backoff: 5 ms, 10 ms, 20 ms … up to the cap, per key. */
@@ -112,7 +116,7 @@ export class WorkQueue {
   shutDown(): void {
     if (this.#shutdown) return;
     this.#shutdown = true;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const { timer } of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     for (const waiter of this.#waiters.splice(0)) waiter(undefined);
     this.#order = [];
