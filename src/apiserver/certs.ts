@@ -12,8 +12,8 @@ x509.cryptoProvider.set(webcrypto as never);
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
+export const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+export const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
 /** Kubernetes' kubeadm CA lives ten years; skiff's too. */
 const CA_VALIDITY_DAYS = 3650;
 /** Serving certificates are renewed on start when older than this, or when names change. */
@@ -23,22 +23,22 @@ export type TlsMaterial = { caPem: string; certPem: string; keyPem: string };
 
 export type ServingNames = { dnsNames: string[]; ips: string[] };
 
-async function exportKeyPem(key: CryptoKey): Promise<string> {
+export async function exportKeyPem(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
   const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n');
   return `-----BEGIN PRIVATE KEY-----\n${b64.trimEnd()}\n-----END PRIVATE KEY-----\n`;
 }
 
-async function importKeyPem(pem: string): Promise<CryptoKey> {
+export async function importKeyPem(pem: string): Promise<CryptoKey> {
   const b64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   return webcrypto.subtle.importKey('pkcs8', Buffer.from(b64, 'base64'), KEY_ALGORITHM, true, ['sign']);
 }
 
-function daysFromNow(days: number): Date {
+export function daysFromNow(days: number): Date {
   return new Date(Date.now() + days * 86_400_000);
 }
 
-function serial(): string {
+export function serial(): string {
   return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1');
 }
 

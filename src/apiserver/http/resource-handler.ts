@@ -88,6 +88,9 @@ function requireNamespace(def: ResourceDef, info: RequestInfo): void {
 export async function handleResource(call: Call, def: ResourceDef, version: string): Promise<void> {
   const { info } = call;
   if (!def.namespaced && info.namespace) throw errors.notFound({ group: '', resource: 'namespaces' }, info.namespace);
+  // A resource served by a handler rather than the store (metrics.k8s.io, as an aggregated API would be).
+  const served = call.deps.subresources.get(`${def.group}/${def.plural}`);
+  if (served && !info.subresource) return served({ req: call.req, res: call.res, info, def, query: call.query });
   if (info.subresource) return handleSubresource(call, def, version);
   switch (info.verb) {
     case 'get':
