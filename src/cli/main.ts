@@ -2,6 +2,7 @@
 // wires components together.
 import { runAgent } from './agent.ts';
 import { runImage } from './image.ts';
+import { runReset } from './reset.ts';
 import { runServer } from './server.ts';
 
 const USAGE = `Usage: skiff <command> [options]
@@ -33,8 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'agent':
       return runAgent(rest, shutdown.signal);
     case 'reset':
-      process.stderr.write(`skiff ${command}: not available yet in this version of skiff (the node agent is still being built)\n`);
-      return 1;
+      return runReset(rest);
     case undefined:
     case 'help':
     case '--help':

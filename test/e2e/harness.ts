@@ -1,7 +1,8 @@
 // Runs a real `skiff server` (as a user would, from bin/skiff.js) and real
 // kubectl against it. Tests run inside the network namespace npm test makes.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { resetNode } from '../../src/cli/reset.ts';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
@@ -128,24 +129,10 @@ export async function startServer(extraArgs: string[] = [], options: StartServer
     },
     async stop() {
       await stopChild();
-      if (options.agent) await cleanupNode(dataDir);
+      if (options.agent) await resetNode(dataDir);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** What `skiff reset` will do: containers, pod networks and every mount under the data dir go. */
-async function cleanupNode(dataDir: string): Promise<void> {
-  const { resetRuntime } = await import('../../src/agent/runtime/reset.ts');
-  const { resetNodeNetwork } = await import('../../src/agent/network/index.ts');
-  await resetRuntime(dataDir).catch(() => {});
-  await resetNodeNetwork(dataDir).catch(() => {});
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((m) => m?.startsWith(`${dataDir}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) await run('umount', ['-l', m]);
 }
 
 /** Polls `check` until it returns a value that is not undefined/false, or fails after timeoutMs. */
