@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { importImageDir, LocalImageStore } from '../agent/images/index.ts';
 import { type Agent, preflight, preflightMessage, runcVersion, startAgent } from '../agent/kubelet/index.ts';
 import { BridgeNetwork } from '../agent/network/index.ts';
+import { agentStreaming } from '../agent/streaming/index.ts';
 import { createRuncRuntime } from '../agent/runtime/runtime.ts';
 import { type Client, createClient } from '../client/index.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
@@ -64,6 +65,8 @@ export type NodeAgentOptions = {
   clusterDomain: string;
   controlPlane: boolean;
   clusterCaPem?: string;
+  /** The agent's streaming port (logs, exec, port-forward, stats): cluster CA and this node's serving certificate; port 0 = any free port. */
+  streaming?: { tls: { caPem: string; certPem: string; keyPem: string }; port?: number };
   signal: AbortSignal;
   log: Logger;
 };
@@ -92,6 +95,9 @@ export async function runNodeAgent(o: NodeAgentOptions): Promise<Agent> {
     runtimeVersion: `runc://${await runcVersion()}`,
     controlPlane: o.controlPlane,
     clusterCaPem: o.clusterCaPem,
+    streaming:
+      o.streaming &&
+      agentStreaming({ dataDir: o.dataDir, tls: o.streaming.tls, bind: o.nodeIp, port: o.streaming.port ?? 0, signal: o.signal, log: o.log.child('streaming') }),
   });
 }
 

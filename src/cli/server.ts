@@ -7,6 +7,7 @@ import { startApiServer } from '../apiserver/index.ts';
 import { ADMIN_USER, NODE_GROUP, loadOrCreateJoinToken, loadOrCreateToken } from '../apiserver/auth.ts';
 import { ensureTls } from '../apiserver/certs.ts';
 import { writeKubeconfig } from '../apiserver/kubeconfig.ts';
+import { ensureAgentClientCert, issueAgentServingCert, registerNodeProxy } from '../apiserver/node-proxy/index.ts';
 import { MAX_SIMULATED_NODES, startSimulatedNodes } from '../agent/simulated/index.ts';
 import { createClient } from '../client/index.ts';
 import { startClusterDns } from '../dns/index.ts';
@@ -191,6 +192,9 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
     serviceCidr: options.serviceCidr,
     advertiseAddress: options.nodeIp,
   });
+  // Node streaming (logs, exec, attach, port-forward, top): the API server calls agents with its own client certificate.
+  const tlsDir = join(options.dataDir, 'tls');
+  registerNodeProxy(api, { caPem: tls.caPem, ...(await ensureAgentClientCert(tlsDir)) });
   const kubeconfigPath = join(options.dataDir, 'kubeconfig.yaml');
   writeKubeconfig(kubeconfigPath, { server: api.url, caPem: tls.caPem, token: adminToken });
   print(`skiff server: kubeconfig ${kubeconfigPath}`);
@@ -211,11 +215,14 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
   let agentStopped: Promise<unknown> = Promise.resolve();
   if (options.agent) {
     const agentClient = createClient({ server: api.url, caPem: tls.caPem, token: joinToken, userAgent: 'skiff-agent/v0.1.0' });
+    const nodeIp = options.nodeIp ?? defaultNodeIp();
     const agent = await runNodeAgent({
       client: agentClient,
       dataDir: options.dataDir,
       nodeName: options.nodeName,
-      nodeIp: options.nodeIp ?? defaultNodeIp(),
+      nodeIp,
+      // The embedded agent's serving certificate is minted here, where the CA key is.
+      streaming: { tls: { caPem: tls.caPem, ...(await issueAgentServingCert(tlsDir, { nodeName: options.nodeName, ips: [nodeIp] })) } },
       clusterCidr: options.clusterCidr,
       clusterDns: [nthServiceIp(options.serviceCidr, 10)],
       clusterDomain: options.clusterDomain,

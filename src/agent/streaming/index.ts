@@ -4,3 +4,4 @@ export { startStreamingServer, isApiServer, type StreamingServer, type Streaming
 export { APISERVER_CLIENT_CN, APISERVER_CLIENT_ORG, DEFAULT_AGENT_PORT, AGENT_PATHS, type StreamingBackend } from './types.ts';
 export type { Summary } from './stats.ts';
 export { containerLogPath } from './log-files.ts';
+export { agentStreaming, type AgentView } from './wire.ts';

@@ -1,0 +1,45 @@
+// Starts the streaming server for a running agent (the kubelet's handle on
+// its pods and runtime): what cli/ passes as AgentOptions.streaming.
+import { join } from 'node:path';
+import type { KubeObject } from '../../api/types.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { ContainerRuntime } from '../types.ts';
+import { startStreamingServer } from './server.ts';
+
+/** The part of the kubelet's AgentHandle the streaming server uses. */
+export type AgentView = {
+  nodeName: string;
+  runtime: ContainerRuntime;
+  pod(namespace: string, name: string): KubeObject | undefined;
+  pods(): KubeObject[];
+};
+
+export function agentStreaming(o: {
+  dataDir: string;
+  /** The cluster CA (to check the API server's client certificate) and this agent's serving certificate. */
+  tls: { caPem: string; certPem: string; keyPem: string };
+  /** Where the API server reaches this agent: the node's InternalIP (its certificate names it). */
+  bind: string;
+  /** 0 picks a free port (several test clusters share a machine); it goes into the Node's daemonEndpoints. */
+  port: number;
+  signal: AbortSignal;
+  log: Logger;
+}): (agent: AgentView) => Promise<{ port: number }> {
+  return async (agent) => {
+    const server = await startStreamingServer({
+      tls: o.tls,
+      port: o.port,
+      bind: o.bind,
+      nodeName: agent.nodeName,
+      backend: {
+        logsDir: join(o.dataDir, 'logs', 'pods'),
+        getPod: (namespace, name) => agent.pod(namespace, name),
+        listPods: () => agent.pods(),
+        runtime: agent.runtime,
+      },
+      signal: o.signal,
+      log: o.log,
+    });
+    return { port: server.port };
+  };
+}
