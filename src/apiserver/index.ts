@@ -104,7 +104,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   const handler = createRequestHandler(deps);
   // The chain includes the CA, so joining agents can check it against the hash in their K10 token.
-  const server = createServer({ cert: options.tls.certPem + options.tls.caPem, key: options.tls.keyPem }, handler);
+  const server = createServer({ cert: `${options.tls.certPem.trimEnd()}\n${options.tls.caPem}`, key: options.tls.keyPem }, handler);
   serveUpgrades(server, handler);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
