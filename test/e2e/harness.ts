@@ -22,6 +22,8 @@ export type TestServer = {
   /** kubectl that must succeed; returns stdout. */
   k(args: string[], input?: string): Promise<string>;
   restart(): Promise<void>;
+  /** Stops the server process only, keeping its data directory and whatever it left on the node. */
+  halt(): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -127,6 +129,7 @@ export async function startServer(extraArgs: string[] = [], options: StartServer
       await stopChild();
       await launch();
     },
+    halt: stopChild,
     async stop() {
       await stopChild();
       if (options.agent) await resetNode(dataDir);
