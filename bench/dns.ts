@@ -25,6 +25,15 @@ const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', defau
 const SERVICES = 1000;
 const SKIFF_PORT = 1053;
 const DNSMASQ_PORT = 1054;
+const ECHO_PORT = 1055;
+/**
+ * The floor of any Node.js UDP server: echo each query back with QR set, no
+ * DNS work at all. Where skiff lands near it, the rest is Node's per-datagram
+ * cost (libuv, dgram), not the DNS code.
+ */
+const ECHO_SERVER = `const s = require('node:dgram').createSocket('udp4');
+s.on('message', (m, r) => { m[2] |= 0x80; s.send(m, r.port, r.address); });
+s.bind(${ECHO_PORT}, '127.0.0.1');`;
 /** Seconds per throughput run, and rounds per server (alternating). */
 const THROUGHPUT_SECONDS = flags.quick ? 3 : 8;
 const ROUNDS = flags.quick ? 1 : 3;
@@ -88,6 +97,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-dns-'));
   const skiff = await startSkiff({ dataDir: join(dir, 'skiff'), dnsPort: SKIFF_PORT, services: SERVICES });
   let dnsmasq: ChildProcess | undefined;
+  const echo = spawn(process.execPath, ['-e', ECHO_SERVER], { stdio: 'inherit' });
   try {
     writeFileSync(join(dir, 'hosts'), skiff.records.map(([name, ip]) => `${ip} ${name}`).join('\n'));
     dnsmasq = startDnsmasq(join(dir, 'hosts'));
@@ -104,6 +114,7 @@ async function main(): Promise<void> {
     const servers = [
       { name: 'skiff', port: SKIFF_PORT },
       { name: 'dnsmasq', port: DNSMASQ_PORT },
+      { name: 'node echo (floor)', port: ECHO_PORT },
     ];
     const results = new Map<string, Result>();
     for (const w of workloads) {
@@ -125,7 +136,8 @@ async function main(): Promise<void> {
       const theirs = results.get(`${w.name}/dnsmasq`)!;
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
       const ratio = median(mine.qps) / median(theirs.qps);
-      for (const [name, r] of [['skiff', mine], ['dnsmasq', theirs]] as const) {
+      const floor = results.get(`${w.name}/node echo (floor)`)!;
+      for (const [name, r] of [['skiff', mine], ['dnsmasq', theirs], ['node echo (floor)', floor]] as const) {
         rows.push([
           w.name,
           name,
@@ -150,6 +162,7 @@ async function main(): Promise<void> {
     }
   } finally {
     dnsmasq?.kill('SIGTERM');
+    echo.kill('SIGTERM');
     await skiff.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -31,11 +31,14 @@ export class ClusterResolver {
   #soaTail: Buffer;
   #soaSerial = -1;
   #chaseExternal: boolean;
+  /** ".pod.<zone>": the tail a pod record's parent (`<ns>.pod.<zone>`) ends with. */
+  #podSuffix: string;
 
   /** `chaseExternal`: ExternalName targets outside the zone are returned for the caller to resolve upstream (else the CNAME alone is the answer). */
   constructor(index: ClusterDnsIndex, options: { chaseExternal: boolean }) {
     this.#index = index;
     this.#chaseExternal = options.chaseExternal;
+    this.#podSuffix = `.pod.${index.zone}`;
     this.#soaTail = this.#buildSoaTail();
   }
 
@@ -109,7 +112,7 @@ export class ClusterResolver {
     const rest = key.slice(first + 1);
     // `<a-b-c-d>.<ns>.pod.<zone>`: the rest must be an existing namespace's pod subdomain.
     const restEntry = first > 0 && rest.length > 1 ? this.#index.lookupKey(rest) : undefined;
-    if (restEntry?.name.endsWith(`.pod.${this.#index.zone}`)) {
+    if (restEntry?.name.endsWith(this.#podSuffix)) {
       const ip = ipFromDashed(key.slice(1, first + 1));
       if (ip) {
         const v6 = ip.includes(':');
