@@ -44,7 +44,8 @@ export function nftScript(next: NftState, prev?: NftState, options: { full?: boo
     const old = before.sets.get(name);
     if (old && old.spec !== set.spec) respec.add(name);
   }
-  const usesRespec = (rules: string[]) => respec.size > 0 && rules.some((r) => [...respec].some((s) => r.includes(`@${s} `)));
+  const usesRespec = (rules: string[]) =>
+    respec.size > 0 && rules.some((r) => [...respec].some((s) => r.includes(`@${s} `)));
 
   const dirty: string[] = [];
   for (const [name, chain] of next.chains) {
@@ -62,11 +63,13 @@ export function nftScript(next: NftState, prev?: NftState, options: { full?: boo
   for (const [name, set] of next.sets) {
     if (!before.sets.has(name) || respec.has(name)) out.push(`add ${set.kind} ${T} ${name} ${set.spec}`);
   }
-  for (const [name, set] of next.sets) out.push(...elementChanges(name, set, before.sets.get(name), full && !respec.has(name)));
+  for (const [name, set] of next.sets)
+    out.push(...elementChanges(name, set, before.sets.get(name), full && !respec.has(name)));
 
   for (const name of dirty) for (const rule of next.chains.get(name)!.rules) out.push(`add rule ${T} ${name} ${rule}`);
   for (const name of gone) out.push(`delete chain ${T} ${name}`);
-  for (const name of before.sets.keys()) if (!next.sets.has(name)) out.push(`delete ${before.sets.get(name)!.kind} ${T} ${name}`);
+  for (const name of before.sets.keys())
+    if (!next.sets.has(name)) out.push(`delete ${before.sets.get(name)!.kind} ${T} ${name}`);
   return `${out.join('\n')}\n`;
 }
 

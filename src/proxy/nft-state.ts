@@ -96,10 +96,16 @@ function baseState(o: NftOptions): NftState {
         ],
       },
     ],
-    ['filter-input', { hook: `type filter hook input priority ${FILTER}`, rules: ['ct state new jump nodeport-endpoints-check'] }],
+    [
+      'filter-input',
+      { hook: `type filter hook input priority ${FILTER}`, rules: ['ct state new jump nodeport-endpoints-check'] },
+    ],
     [
       'filter-forward',
-      { hook: `type filter hook forward priority ${FILTER}`, rules: ['ct state new jump service-endpoints-check', 'ct state new jump cluster-ips-check'] },
+      {
+        hook: `type filter hook forward priority ${FILTER}`,
+        rules: ['ct state new jump service-endpoints-check', 'ct state new jump cluster-ips-check'],
+      },
     ],
     [
       'filter-output',
@@ -115,7 +121,13 @@ function baseState(o: NftOptions): NftState {
     ['mark-for-masquerade', { rules: [`meta mark set meta mark | ${MASQ_MARK}`] }],
     [
       'masquerading',
-      { rules: [`meta mark & ${MASQ_MARK} == 0 return`, `meta mark set meta mark ^ ${MASQ_MARK}`, 'masquerade fully-random'] },
+      {
+        rules: [
+          `meta mark & ${MASQ_MARK} == 0 return`,
+          `meta mark set meta mark ^ ${MASQ_MARK}`,
+          'masquerade fully-random',
+        ],
+      },
     ],
     [
       'services',
@@ -127,7 +139,10 @@ function baseState(o: NftOptions): NftState {
       },
     ],
     ['service-endpoints-check', { rules: ['ip daddr . meta l4proto . th dport vmap @no-endpoint-services'] }],
-    ['nodeport-endpoints-check', { rules: ['ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports'] }],
+    [
+      'nodeport-endpoints-check',
+      { rules: ['ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports'] },
+    ],
     [
       'cluster-ips-check',
       { rules: ['ip daddr @cluster-ips reject', ...(o.serviceCidr ? [`ip daddr ${o.serviceCidr} drop`] : [])] },
@@ -168,28 +183,43 @@ export function desiredNftState(ports: ServicePort[], o: NftOptions): NftState {
   const element = (set: string, key: string, value = '') => sets.get(set)!.elements!.set(key, value);
   for (const sp of ports) {
     const svcChain = serviceChain(sp);
-    const masqClusterIp = sp.clusterIp ? [`ip daddr ${sp.clusterIp} ip saddr != ${o.clusterCidr} jump mark-for-masquerade`] : [];
+    const masqClusterIp = sp.clusterIp
+      ? [`ip daddr ${sp.clusterIp} ip saddr != ${o.clusterCidr} jump mark-for-masquerade`]
+      : [];
     for (const e of new Set([...sp.clusterEndpoints, ...sp.localEndpoints])) {
       const rules = [`ip saddr ${e.ip} jump mark-for-masquerade`];
       if (sp.affinitySeconds !== undefined) {
-        sets.set(affinitySet(sp, e), { kind: 'set', spec: `{ type ipv4_addr ; flags dynamic,timeout ; timeout ${sp.affinitySeconds}s ; }` });
+        sets.set(affinitySet(sp, e), {
+          kind: 'set',
+          spec: `{ type ipv4_addr ; flags dynamic,timeout ; timeout ${sp.affinitySeconds}s ; }`,
+        });
         rules.push(`update @${affinitySet(sp, e)} { ip saddr }`);
       }
       rules.push(`meta l4proto ${sp.protocol} dnat to ${e.ip}:${e.port}`);
       chains.set(endpointChain(sp, e), { rules });
     }
-    if (sp.clusterEndpoints.length > 0) chains.set(svcChain, { rules: [...masqClusterIp, ...spreadRules(sp, sp.clusterEndpoints)] });
-    const wantsLocal = sp.internalLocal || (sp.externalLocal && (sp.nodePort !== undefined || sp.externalIps.length > 0));
+    if (sp.clusterEndpoints.length > 0)
+      chains.set(svcChain, { rules: [...masqClusterIp, ...spreadRules(sp, sp.clusterEndpoints)] });
+    const wantsLocal =
+      sp.internalLocal || (sp.externalLocal && (sp.nodePort !== undefined || sp.externalIps.length > 0));
     const hasLocal = wantsLocal && sp.localEndpoints.length > 0;
     if (hasLocal) {
-      chains.set(localChain(sp), { rules: [...(sp.internalLocal ? masqClusterIp : []), ...spreadRules(sp, sp.localEndpoints)] });
+      chains.set(localChain(sp), {
+        rules: [...(sp.internalLocal ? masqClusterIp : []), ...spreadRules(sp, sp.localEndpoints)],
+      });
     }
     // No endpoint at all → reject (the client learns at once); none usable under a Local policy → drop (as kube-proxy).
     const missing = sp.hasEndpoints ? 'drop' : 'goto reject-chain';
 
     if (sp.clusterIp) {
       element('cluster-ips', sp.clusterIp);
-      const target = sp.internalLocal ? (hasLocal ? localChain(sp) : undefined) : sp.clusterEndpoints.length > 0 ? svcChain : undefined;
+      const target = sp.internalLocal
+        ? hasLocal
+          ? localChain(sp)
+          : undefined
+        : sp.clusterEndpoints.length > 0
+          ? svcChain
+          : undefined;
       const key = `${sp.clusterIp} . ${sp.protocol} . ${sp.port}`;
       if (target) element('service-ips', key, `goto ${target}`);
       else element('no-endpoint-services', key, missing);

@@ -11,7 +11,14 @@ export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10_800;
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 
-export type Endpoint = { ip: string; port: number; nodeName?: string; ready: boolean; serving: boolean; terminating: boolean };
+export type Endpoint = {
+  ip: string;
+  port: number;
+  nodeName?: string;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+};
 
 export type ServicePort = {
   /** kube-proxy's ServicePortName: "<namespace>/<name>/<protocol>/<port name>". */
@@ -123,8 +130,8 @@ export function servicePortsOf(svc: KubeObject, slices: KubeObject[], nodeName: 
   if (!clusterIp && externalIps.length === 0) return [];
   const affinity =
     spec.sessionAffinity === 'ClientIP'
-      ? ((spec.sessionAffinityConfig as { clientIP?: { timeoutSeconds?: number } } | undefined)?.clientIP?.timeoutSeconds ??
-        DEFAULT_AFFINITY_TIMEOUT_SECONDS)
+      ? ((spec.sessionAffinityConfig as { clientIP?: { timeoutSeconds?: number } } | undefined)?.clientIP
+          ?.timeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT_SECONDS)
       : undefined;
   const namespace = svc.metadata.namespace ?? 'default';
   const name = svc.metadata.name ?? '';
