@@ -11,6 +11,7 @@ import { ensureAgentClientCert, issueAgentServingCert, registerNodeProxy } from 
 import { MAX_SIMULATED_NODES, startSimulatedNodes } from '../agent/simulated/index.ts';
 import { createClient } from '../client/index.ts';
 import { startClusterDns } from '../dns/index.ts';
+import { startIngress } from '../proxy/ingress/index.ts';
 import { caHash, defaultNodeIp, nthServiceIp, runNodeAgent } from './agent.ts';
 import { startControllers } from '../controllers/index.ts';
 import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, parseDuration } from '../controllers/node-health.ts';
@@ -37,6 +38,10 @@ Options:
   --cluster-domain NAME   cluster DNS domain (default cluster.local)
   --no-upstream-dns       cluster DNS answers cluster names only
   --dns-port PORT         cluster DNS on 127.0.0.1:PORT, UDP and TCP (default 53 as root, else 1053; 0 picks a free port)
+  --ingress-http-port PORT, --ingress-https-port PORT
+                          ingress ports (default 80 and 443 as root, else 8080 and 8443; 0 picks a free port)
+  --ingress-bind ADDR     ingress listening address (default the node IP)
+  --disable-ingress       do not serve Ingresses
   --simulated-nodes N     register N simulated nodes (kwok-style, no containers) for tests and benchmarks
   --node-monitor-grace-period DURATION
                           how long a node may miss heartbeats before it is NotReady (default 40s)
@@ -62,6 +67,8 @@ export type ServerOptions = {
   dnsPort: number;
   /** Simulated nodes to register (tests and benchmarks). */
   simulatedNodes: number;
+  /** Ingress listeners; undefined with --disable-ingress. */
+  ingress?: { httpPort: number; httpsPort: number; bind?: string };
   nodeMonitorGracePeriodMs: number;
 };
 
@@ -83,6 +90,10 @@ export function parseServerArgs(argv: string[]): ServerOptions {
       'no-upstream-dns': { type: 'boolean', default: false },
       'dns-port': { type: 'string' },
       'simulated-nodes': { type: 'string', default: '0' },
+      'ingress-http-port': { type: 'string' },
+      'ingress-https-port': { type: 'string' },
+      'ingress-bind': { type: 'string' },
+      'disable-ingress': { type: 'boolean', default: false },
       'node-monitor-grace-period': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -126,6 +137,13 @@ export function parseServerArgs(argv: string[]): ServerOptions {
     upstreamDns: !values['no-upstream-dns'],
     dnsPort: parseDnsPort(values['dns-port']),
     simulatedNodes,
+    ingress: values['disable-ingress']
+      ? undefined
+      : {
+          httpPort: parsePort('--ingress-http-port', values['ingress-http-port'], process.getuid?.() === 0 ? 80 : 8080),
+          httpsPort: parsePort('--ingress-https-port', values['ingress-https-port'], process.getuid?.() === 0 ? 443 : 8443),
+          bind: values['ingress-bind'],
+        },
     nodeMonitorGracePeriodMs: values['node-monitor-grace-period']
       ? parseDuration(values['node-monitor-grace-period'])
       : DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS,
@@ -137,6 +155,14 @@ function parseDnsPort(value: string | undefined): number {
   if (value === undefined) return process.getuid?.() === 0 ? 53 : 1053;
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--dns-port: not a port number: ${value}`);
+  return port;
+}
+
+/** A port flag's value, or `fallback` when not given. */
+function parsePort(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag}: not a port number: ${value}`);
   return port;
 }
 
@@ -263,11 +289,33 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
   if (dnsStarted) print(`skiff server: cluster DNS on 127.0.0.1:${dnsStarted.addresses[0].port} (${options.clusterDomain})`);
   const dns = (dnsStarted?.closed ?? Promise.resolve()).finally(() => dnsClient.close());
   // --- end cluster DNS ---
+  // --- ingress on the node IP (--ingress-http-port/--ingress-https-port; --disable-ingress): a client of the API ---
+  let ingress: Promise<unknown> = Promise.resolve();
+  if (options.ingress) {
+    const ingressClient = createClient({ server: api.url, caPem: tls.caPem, token: adminToken });
+    const nodeIp = options.nodeIp ?? defaultNodeIp();
+    const bind = options.ingress.bind ?? nodeIp;
+    const ingressStarted = await startIngress({
+      client: ingressClient,
+      nodeIps: [nodeIp],
+      httpPort: options.ingress.httpPort,
+      httpsPort: options.ingress.httpsPort,
+      bind,
+      signal,
+      log: log.child('ingress'),
+    }).catch((err: Error) => {
+      log.warn('ingress not started', { err: err.message, bind, ports: [options.ingress?.httpPort, options.ingress?.httpsPort] });
+      return undefined;
+    });
+    if (ingressStarted) print(`skiff server: ingress on http://${bind}:${ingressStarted.http.port} and https://${bind}:${ingressStarted.https.port}`);
+    ingress = (ingressStarted?.closed ?? Promise.resolve()).finally(() => ingressClient.close());
+  }
+  // --- end ingress ---
   print(`skiff server: ready at ${api.url} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   print(`  try: KUBECONFIG=${kubeconfigPath} kubectl get namespaces`);
 
   if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-  await Promise.race([Promise.all([controllers, simulated, agentStopped, dns]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]);
+  await Promise.race([Promise.all([controllers, simulated, agentStopped, dns, ingress]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))]);
   apiStop.abort();
   await api.closed;
   await compactor.stopped;

@@ -11,7 +11,13 @@ const service = (ports: { name?: string; port: number; protocol?: string }[], na
 });
 
 type Ep = { ip: string; ready?: boolean; serving?: boolean; terminating?: boolean };
-const slice = (name: string, ports: { name?: string; port: number }[], eps: Ep[], svc = 'web', addressType = 'IPv4'): KubeObject =>
+const slice = (
+  name: string,
+  ports: { name?: string; port: number }[],
+  eps: Ep[],
+  svc = 'web',
+  addressType = 'IPv4',
+): KubeObject =>
   ({
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -35,10 +41,14 @@ describe('resolveEndpoints', () => {
       { name: 'admin', port: 9000 },
     ]);
     const slices = [
-      slice('a', [
-        { name: 'http', port: 8080 },
-        { name: 'admin', port: 9090 },
-      ], [{ ip: '10.0.0.1', ready: true }, { ip: '10.0.0.2' }]),
+      slice(
+        'a',
+        [
+          { name: 'http', port: 8080 },
+          { name: 'admin', port: 9090 },
+        ],
+        [{ ip: '10.0.0.1', ready: true }, { ip: '10.0.0.2' }],
+      ),
     ];
     assert.deepEqual(resolveEndpoints(svc, slices, 80), [
       { address: '10.0.0.1', port: 8080 },
@@ -55,9 +65,28 @@ describe('resolveEndpoints', () => {
 
   test('not-ready endpoints are skipped; serving terminating ones answer only when none is ready', () => {
     const svc = service([{ port: 80 }]);
-    const mixed = [slice('a', [{ port: 8080 }], [{ ip: '10.0.0.1', ready: false }, { ip: '10.0.0.2', ready: false, serving: true, terminating: true }, { ip: '10.0.0.3', ready: true }])];
+    const mixed = [
+      slice(
+        'a',
+        [{ port: 8080 }],
+        [
+          { ip: '10.0.0.1', ready: false },
+          { ip: '10.0.0.2', ready: false, serving: true, terminating: true },
+          { ip: '10.0.0.3', ready: true },
+        ],
+      ),
+    ];
     assert.deepEqual(resolveEndpoints(svc, mixed, 80), [{ address: '10.0.0.3', port: 8080 }]);
-    const draining = [slice('a', [{ port: 8080 }], [{ ip: '10.0.0.1', ready: false }, { ip: '10.0.0.2', ready: false, serving: true, terminating: true }])];
+    const draining = [
+      slice(
+        'a',
+        [{ port: 8080 }],
+        [
+          { ip: '10.0.0.1', ready: false },
+          { ip: '10.0.0.2', ready: false, serving: true, terminating: true },
+        ],
+      ),
+    ];
     assert.deepEqual(resolveEndpoints(svc, draining, 80), [{ address: '10.0.0.2', port: 8080 }]);
   });
 

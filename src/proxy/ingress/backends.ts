@@ -17,7 +17,11 @@ export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
  * (kube-proxy's fallback, so draining pods still answer). Only the first
  * address of an endpoint counts (the EndpointSlice contract).
  */
-export function resolveEndpoints(service: KubeObject | undefined, slices: Iterable<KubeObject>, port: number | string): Endpoint[] {
+export function resolveEndpoints(
+  service: KubeObject | undefined,
+  slices: Iterable<KubeObject>,
+  port: number | string,
+): Endpoint[] {
   if (!service) return [];
   const svcPort = ((service.spec?.ports ?? []) as Json[]).find((p) =>
     typeof port === 'number' ? p.port === port : p.name === port,

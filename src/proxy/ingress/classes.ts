@@ -11,7 +11,12 @@ export const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-c
 /** The class annotation that predates spec.ingressClassName; still honoured by ingress-nginx and Traefik. */
 export const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 
-export const INGRESS_CLASSES: ResourceRef = { group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses', namespaced: false };
+export const INGRESS_CLASSES: ResourceRef = {
+  group: 'networking.k8s.io',
+  version: 'v1',
+  resource: 'ingressclasses',
+  namespaced: false,
+};
 
 export function isDefaultClass(cls: KubeObject): boolean {
   return cls.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true';

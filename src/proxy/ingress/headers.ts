@@ -21,7 +21,13 @@ const HOP_BY_HOP = new Set([
  * them itself and drops what clients sent: it does not trust the client side
  * (Traefik's and ingress-nginx's default).
  */
-const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip']);
+const FORWARDING = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-real-ip',
+]);
 
 export type ForwardInfo = {
   /** The client's address as seen on the socket. */
@@ -58,7 +64,11 @@ export function plainIp(address: string | undefined): string {
  * Connection: Upgrade and Upgrade headers kept. A request body of unknown
  * length keeps chunked framing.
  */
-export function upstreamRequestHeaders(raw: string[], info: ForwardInfo, options: { upgrade?: boolean } = {}): string[] {
+export function upstreamRequestHeaders(
+  raw: string[],
+  info: ForwardInfo,
+  options: { upgrade?: boolean } = {},
+): string[] {
   const listed = connectionTokens(raw);
   const out: string[] = [];
   let host = '';

@@ -123,8 +123,16 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
     enqueueAll();
   };
   classes.addHandlers({ onAdd: classChanged, onUpdate: classChanged, onDelete: classChanged });
-  services.addHandlers({ onAdd: (s) => pools.upsertService(s), onUpdate: (_o, s) => pools.upsertService(s), onDelete: (s) => pools.deleteService(s) });
-  slices.addHandlers({ onAdd: (s) => pools.upsertSlice(s), onUpdate: (o, s) => pools.upsertSlice(s, o), onDelete: (s) => pools.deleteSlice(s) });
+  services.addHandlers({
+    onAdd: (s) => pools.upsertService(s),
+    onUpdate: (_o, s) => pools.upsertService(s),
+    onDelete: (s) => pools.deleteService(s),
+  });
+  slices.addHandlers({
+    onAdd: (s) => pools.upsertSlice(s),
+    onUpdate: (o, s) => pools.upsertSlice(s, o),
+    onDelete: (s) => pools.deleteSlice(s),
+  });
   const secretChanged = (s: KubeObject) => certs.references(keyOf(s)) && scheduleRebuild();
   secrets.addHandlers({ onAdd: secretChanged, onUpdate: (_o, s) => secretChanged(s), onDelete: secretChanged });
 
@@ -141,7 +149,7 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
   const secure = createProxyHandlers({ pick, agent, proto: 'https', log });
   const httpServer = createHttpServer(plain.request);
   tuneServer(httpServer, plain.upgrade);
-  const httpsServer = createHttpsServer({ SNICallback: certs.sniCallback, ALPNProtocols: ['http/1.1'] }, secure.request);
+  const httpsServer = createHttpsServer({ ...certs.serverOptions(), ALPNProtocols: ['http/1.1'] }, secure.request);
   tuneServer(httpsServer, secure.upgrade);
   const httpAddress = await listen(httpServer, options.httpPort, options.bind);
   const httpsAddress = await listen(httpsServer, options.httpsPort, options.bind).catch(async (err) => {
@@ -170,7 +178,16 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
     return ok;
   });
   const statusDone = synced.then((ok) =>
-    ok ? runStatusWriter({ client, ingresses, served, nodeIps: options.nodeIps, queue: statusQueue, log: log?.child('status') }) : undefined,
+    ok
+      ? runStatusWriter({
+          client,
+          ingresses,
+          served,
+          nodeIps: options.nodeIps,
+          queue: statusQueue,
+          log: log?.child('status'),
+        })
+      : undefined,
   );
   const closed = new Promise<void>((resolve) => {
     const stop = async () => {

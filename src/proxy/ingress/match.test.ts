@@ -22,13 +22,24 @@ function ingress(
       ...(spec.defaultBackend ? { defaultBackend: backend(spec.defaultBackend) } : {}),
       rules: (spec.rules ?? []).map((r) => ({
         ...(r.host ? { host: r.host } : {}),
-        ...(r.paths ? { http: { paths: r.paths.map((p) => ({ path: p.path, pathType: p.pathType, backend: backend(p.service, p.port) })) } } : {}),
+        ...(r.paths
+          ? {
+              http: {
+                paths: r.paths.map((p) => ({
+                  path: p.path,
+                  pathType: p.pathType,
+                  backend: backend(p.service, p.port),
+                })),
+              },
+            }
+          : {}),
       })),
     },
   };
 }
 
-const to = (table: ReturnType<typeof buildRoutingTable>, host: string, url: string) => routeRequest(table, host, url)?.backend.service;
+const to = (table: ReturnType<typeof buildRoutingTable>, host: string, url: string) =>
+  routeRequest(table, host, url)?.backend.service;
 
 describe('path matching', () => {
   const table = buildRoutingTable([
@@ -76,8 +87,16 @@ describe('path matching', () => {
 
   test('at equal length Exact beats Prefix, whatever the order of rules and Ingresses', () => {
     const t = buildRoutingTable([
-      ingress('old', { rules: [{ paths: [{ path: '/same', pathType: 'Prefix', service: 'prefix' }] }] }, '2024-01-01T00:00:00Z'),
-      ingress('new', { rules: [{ paths: [{ path: '/same', pathType: 'Exact', service: 'exact' }] }] }, '2024-02-01T00:00:00Z'),
+      ingress(
+        'old',
+        { rules: [{ paths: [{ path: '/same', pathType: 'Prefix', service: 'prefix' }] }] },
+        '2024-01-01T00:00:00Z',
+      ),
+      ingress(
+        'new',
+        { rules: [{ paths: [{ path: '/same', pathType: 'Exact', service: 'exact' }] }] },
+        '2024-02-01T00:00:00Z',
+      ),
     ]);
     assert.equal(to(t, 'x', '/same'), 'exact');
     assert.equal(to(t, 'x', '/same/x'), 'prefix');
@@ -85,7 +104,16 @@ describe('path matching', () => {
 
   test('Prefix / matches everything, and a longer prefix still wins over it', () => {
     const t = buildRoutingTable([
-      ingress('a', { rules: [{ paths: [{ path: '/', pathType: 'Prefix', service: 'root' }, { path: '/api', pathType: 'Prefix', service: 'api' }] }] }),
+      ingress('a', {
+        rules: [
+          {
+            paths: [
+              { path: '/', pathType: 'Prefix', service: 'root' },
+              { path: '/api', pathType: 'Prefix', service: 'api' },
+            ],
+          },
+        ],
+      }),
     ]);
     assert.equal(to(t, 'x', '/'), 'root');
     assert.equal(to(t, 'x', '/anything/at/all'), 'root');
@@ -149,12 +177,17 @@ describe('host matching', () => {
 describe('default backends and merging', () => {
   test('the default backend takes what no rule matches; without one, nothing (404)', () => {
     const withDefault = buildRoutingTable([
-      ingress('a', { defaultBackend: 'fallback', rules: [{ host: 'a.com', paths: [{ path: '/x', pathType: 'Exact', service: 'x' }] }] }),
+      ingress('a', {
+        defaultBackend: 'fallback',
+        rules: [{ host: 'a.com', paths: [{ path: '/x', pathType: 'Exact', service: 'x' }] }],
+      }),
     ]);
     assert.equal(to(withDefault, 'a.com', '/x'), 'x');
     assert.equal(to(withDefault, 'a.com', '/y'), 'fallback');
     assert.equal(to(withDefault, 'b.com', '/'), 'fallback');
-    const without = buildRoutingTable([ingress('a', { rules: [{ host: 'a.com', paths: [{ path: '/x', pathType: 'Exact', service: 'x' }] }] })]);
+    const without = buildRoutingTable([
+      ingress('a', { rules: [{ host: 'a.com', paths: [{ path: '/x', pathType: 'Exact', service: 'x' }] }] }),
+    ]);
     assert.equal(routeRequest(without, 'a.com', '/y'), undefined);
     assert.equal(routeRequest(buildRoutingTable([]), 'a.com', '/'), undefined);
   });
@@ -162,7 +195,14 @@ describe('default backends and merging', () => {
   test("a host's own Ingress's default backend beats the cluster-wide one", () => {
     const t = buildRoutingTable([
       ingress('old', { defaultBackend: 'global' }, '2024-01-01T00:00:00Z'),
-      ingress('new', { defaultBackend: 'mine', rules: [{ host: 'mine.com', paths: [{ path: '/x', pathType: 'Exact', service: 'x' }] }] }, '2024-02-01T00:00:00Z'),
+      ingress(
+        'new',
+        {
+          defaultBackend: 'mine',
+          rules: [{ host: 'mine.com', paths: [{ path: '/x', pathType: 'Exact', service: 'x' }] }],
+        },
+        '2024-02-01T00:00:00Z',
+      ),
     ]);
     assert.equal(to(t, 'mine.com', '/nope'), 'mine');
     assert.equal(to(t, 'other.com', '/nope'), 'global');
@@ -181,7 +221,12 @@ describe('default backends and merging', () => {
 
   test('backends keep their namespace and port by number or name', () => {
     const t = buildRoutingTable([
-      ingress('a', { rules: [{ paths: [{ path: '/n', pathType: 'Prefix', service: 'web', port: 'http' }] }] }, undefined, 'shop'),
+      ingress(
+        'a',
+        { rules: [{ paths: [{ path: '/n', pathType: 'Prefix', service: 'web', port: 'http' }] }] },
+        undefined,
+        'shop',
+      ),
     ]);
     assert.deepEqual(routeRequest(t, 'x', '/n')?.backend, { namespace: 'shop', service: 'web', port: 'http' });
   });

@@ -173,7 +173,11 @@ export function hostEntries(table: RoutingTable, host: string): HostRoutes[] {
 export type RouteResult = { backend: BackendRef; route?: Route } | undefined;
 
 /** The backend for a request (Host header as sent, request target), or undefined for 404. */
-export function routeRequest(table: RoutingTable, hostHeader: string | undefined, url: string | undefined): RouteResult {
+export function routeRequest(
+  table: RoutingTable,
+  hostHeader: string | undefined,
+  url: string | undefined,
+): RouteResult {
   const entries = hostEntries(table, hostName(hostHeader));
   const path = requestPath(url);
   for (const entry of entries) {

@@ -20,6 +20,8 @@ export type ProxyHandlerOptions = {
   pick(host: string | undefined, url: string | undefined): Target;
   agent: Agent;
   proto: 'http' | 'https';
+  /** Idle limit on upstream connections (default UPSTREAM_IDLE_TIMEOUT_MS). */
+  upstreamTimeoutMs?: number;
   log?: Logger;
 };
 
@@ -59,6 +61,7 @@ export function createProxyHandlers(options: ProxyHandlerOptions): {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 } {
   const { pick, agent, proto, log } = options;
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? UPSTREAM_IDLE_TIMEOUT_MS;
 
   const request = (req: IncomingMessage, res: ServerResponse): void => {
     const target = pick(req.headers.host, req.url);
@@ -92,7 +95,7 @@ export function createProxyHandlers(options: ProxyHandlerOptions): {
         headers: headers as unknown as Record<string, string>,
         setHost: false,
         agent,
-        timeout: UPSTREAM_IDLE_TIMEOUT_MS,
+        timeout: upstreamTimeoutMs,
       });
       upstream = up;
       let responded = false;
@@ -136,11 +139,15 @@ export function createProxyHandlers(options: ProxyHandlerOptions): {
     const client = req.socket;
     client.setTimeout(0); // a WebSocket may stay quiet for long; TCP keep-alive below notices dead peers
     client.setKeepAlive(true, UPGRADED_KEEPALIVE_MS);
-    const headers = upstreamRequestHeaders(req.rawHeaders, {
-      clientIp: plainIp(client.remoteAddress),
-      proto,
-      port: client.localPort ?? 0,
-    }, { upgrade: true });
+    const headers = upstreamRequestHeaders(
+      req.rawHeaders,
+      {
+        clientIp: plainIp(client.remoteAddress),
+        proto,
+        port: client.localPort ?? 0,
+      },
+      { upgrade: true },
+    );
     let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
     text += '\r\n';

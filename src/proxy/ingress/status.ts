@@ -24,7 +24,8 @@ function sameList(a: string[], b: string[]): boolean {
 export function desiredIngressStatus(ing: KubeObject, served: boolean, nodeIps: string[]): Json | undefined {
   const current = ipsOf(ing);
   const wanted = [...new Set(nodeIps)].sort();
-  if (served) return sameList(current, wanted) ? undefined : { loadBalancer: { ingress: wanted.map((ip) => ({ ip })) } };
+  if (served)
+    return sameList(current, wanted) ? undefined : { loadBalancer: { ingress: wanted.map((ip) => ({ ip })) } };
   // No longer ours: withdraw only addresses skiff itself wrote.
   return current.length > 0 && sameList(current, wanted) ? { loadBalancer: {} } : undefined;
 }
@@ -44,13 +45,21 @@ export function runStatusWriter(options: {
     const status = desiredIngressStatus(ing, served(ing), nodeIps);
     if (!status) return;
     try {
-      await client.patch(refs.ingresses, ing.metadata.name ?? '', { status }, {
-        type: 'merge',
-        namespace: ing.metadata.namespace,
-        subresource: 'status',
-        fieldManager: 'skiff-ingress',
+      await client.patch(
+        refs.ingresses,
+        ing.metadata.name ?? '',
+        { status },
+        {
+          type: 'merge',
+          namespace: ing.metadata.namespace,
+          subresource: 'status',
+          fieldManager: 'skiff-ingress',
+        },
+      );
+      log?.debug('ingress status', {
+        ingress: key,
+        ingress_ips: status.loadBalancer.ingress?.map((i: Json) => i.ip) ?? [],
       });
-      log?.debug('ingress status', { ingress: key, ingress_ips: status.loadBalancer.ingress?.map((i: Json) => i.ip) ?? [] });
     } catch (err) {
       if (err instanceof ApiError && err.code === 404) return;
       throw err;

@@ -28,7 +28,9 @@ export async function selfSignedCertificate(cn: string, dnsNames: string[] = [])
   const alg = { name: 'ECDSA', namedCurve: 'P-256' };
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: `CN=${cn}`,
     notBefore: new Date(Date.now() - 60_000),
     notAfter: new Date(Date.now() + DEFAULT_CERT_VALIDITY_DAYS * 86_400_000),
@@ -37,12 +39,17 @@ export async function selfSignedCertificate(cn: string, dnsNames: string[] = [])
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      ...(dnsNames.length ? [new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: 'dns' as const, value })))] : []),
+      ...(dnsNames.length
+        ? [new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: 'dns' as const, value })))]
+        : []),
     ],
   });
   const der = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n');
-  return { certPem: cert.toString('pem'), keyPem: `-----BEGIN PRIVATE KEY-----\n${b64.trimEnd()}\n-----END PRIVATE KEY-----\n` };
+  return {
+    certPem: cert.toString('pem'),
+    keyPem: `-----BEGIN PRIVATE KEY-----\n${b64.trimEnd()}\n-----END PRIVATE KEY-----\n`,
+  };
 }
 
 /**
@@ -83,10 +90,18 @@ export class CertificateStore {
   #loaded = new Map<string, Loaded>();
   #referenced = new Set<string>();
   #log: Logger | undefined;
+  /** The default certificate, also for the server's own options: clients that send no SNI get it. */
+  readonly defaultCert: Pem;
 
   constructor(options: { defaultCert: Pem; log?: Logger }) {
+    this.defaultCert = options.defaultCert;
     this.#default = createSecureContext({ cert: options.defaultCert.certPem, key: options.defaultCert.keyPem });
     this.#log = options.log;
+  }
+
+  /** Options for tls.createServer / https.createServer. */
+  serverOptions(): { SNICallback: CertificateStore['sniCallback']; cert: string; key: string } {
+    return { SNICallback: this.sniCallback, cert: this.defaultCert.certPem, key: this.defaultCert.keyPem };
   }
 
   /** Whether a Secret (namespace/name) is used by a served Ingress, so its changes matter. */
@@ -125,10 +140,14 @@ export class CertificateStore {
     let context: SecureContext | undefined;
     const data: Json = (secret as Json)?.data ?? {};
     if (!secret) this.#log?.warn('TLS secret not found; the default certificate answers', { secret: key });
-    else if (!data['tls.crt'] || !data['tls.key']) this.#log?.warn('TLS secret lacks tls.crt or tls.key', { secret: key });
+    else if (!data['tls.crt'] || !data['tls.key'])
+      this.#log?.warn('TLS secret lacks tls.crt or tls.key', { secret: key });
     else {
       try {
-        context = createSecureContext({ cert: Buffer.from(data['tls.crt'], 'base64'), key: Buffer.from(data['tls.key'], 'base64') });
+        context = createSecureContext({
+          cert: Buffer.from(data['tls.crt'], 'base64'),
+          key: Buffer.from(data['tls.key'], 'base64'),
+        });
       } catch (err) {
         this.#log?.warn('TLS secret unusable', { secret: key, err: (err as Error).message });
       }
