@@ -17,6 +17,8 @@ import { PORT_FORWARD_PROTOCOL, servePortForward, TUNNEL_PROTOCOL, tcpDialer } f
 import { StatsCollector } from './stats.ts';
 import { APISERVER_CLIENT_CN, type StreamingBackend } from './types.ts';
 
+/** What ws is shown instead of the tunnel subprotocol (any valid token). */
+const TUNNEL_PLACEHOLDER = 'skiff-spdy-tunnel';
 /** extendedKeyUsage clientAuth: a certificate made for serving cannot call the agent. */
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 
@@ -69,6 +71,9 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
   const { backend, log } = options;
   const stats = new StatsCollector(backend, options.nodeName);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  // "SPDY/3.1+portforward.k8s.io" is not an RFC 7230 token ('/'), which ws refuses; Go's gorilla
+  // accepts it. The request carries a placeholder to ws, and the real name goes back in the 101.
+  const tunnelWss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: () => TUNNEL_PROTOCOL });
 
   const podOf = (route: Route): KubeObject => {
     const pod = backend.getPod(route.namespace, route.pod);
@@ -154,7 +159,8 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
     if ((req.headers.upgrade ?? '').toLowerCase() === 'websocket') {
       const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
       if (!offered.includes(TUNNEL_PROTOCOL)) throw new StreamError(400, `port-forward needs the ${TUNNEL_PROTOCOL} subprotocol`);
-      wss.handleUpgrade(req, socket, head, (ws) => {
+      req.headers['sec-websocket-protocol'] = TUNNEL_PLACEHOLDER;
+      tunnelWss.handleUpgrade(req, socket, head, (ws) => {
         const session = servePortForward({
           transport: { write: (data) => ws.send(data, { binary: true }), close: () => ws.close(1000) },
           dial,
@@ -195,7 +201,7 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
   });
   const closed = new Promise<void>((resolve) => {
     const stop = () => {
-      for (const client of wss.clients) client.terminate();
+      for (const client of [...wss.clients, ...tunnelWss.clients]) client.terminate();
       server.close(() => resolve());
       server.closeAllConnections();
     };

@@ -63,6 +63,8 @@ function zlibHeader(): Buffer {
   return head;
 }
 
+const EMPTY_STORED_BLOCK = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]);
+
 /** One direction-pair of header compression state for a SPDY connection. */
 export class HeaderCodec {
   #started = false;
@@ -86,6 +88,9 @@ export class HeaderCodec {
       parts.push(head, piece);
       if (raw.length === 0) break;
     }
+    // End with an empty stored block, as a sync flush does: Go's flate hands out a stored
+    // block's bytes only once it has read the next block header, which must be in this frame.
+    parts.push(EMPTY_STORED_BLOCK);
     return Buffer.concat(parts);
   }
 

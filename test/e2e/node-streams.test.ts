@@ -1,0 +1,176 @@
+// kubectl logs / exec / cp / port-forward / top with real containers: the API
+// server proxies to the agent's mutual-TLS port, which streams from runc.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { canRunContainers } from '../../src/agent/runtime/testing.ts';
+import { buildTestImages } from '../images/build.ts';
+import { httpGet } from './agent-helpers.ts';
+import { eventually, startServer, type TestServer } from './harness.ts';
+
+const skip = canRunContainers() ?? false;
+/** Pods start within a second or two here; allow for a loaded 2-core machine. */
+const RUNNING_MS = 30_000;
+
+const PODS = `
+apiVersion: v1
+kind: Pod
+metadata: { name: logger }
+spec:
+  containers:
+  - name: main
+    image: busybox:latest
+    command: ['sh', '-c', 'i=0; while true; do echo line $i; i=$((i+1)); sleep 0.2; done']
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: crasher }
+spec:
+  containers:
+  - name: main
+    image: busybox:latest
+    command: ['sh', '-c', 'echo started; sleep 1; exit 1']
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: web }
+spec:
+  containers:
+  - name: nginx
+    image: nginx:1.14.2
+`;
+
+/** Runs kubectl in the background, collecting stdout, until stop(). */
+function background(s: TestServer, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn('kubectl', ['--kubeconfig', s.kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => {
+    out += c;
+  });
+  child.stderr.on('data', (c) => {
+    err += c;
+  });
+  return {
+    output: () => out,
+    errors: () => err,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGINT');
+    }),
+  };
+}
+
+describe('node streaming: logs, exec, cp, port-forward, top', { skip }, () => {
+  let s: TestServer;
+  let work: string;
+
+  before(async () => {
+    const images = await buildTestImages();
+    s = await startServer([], { agent: true, images: [images.nginx1142, images.busybox] });
+    work = mkdtempSync(join(tmpdir(), 'skiff-streams-'));
+    await s.k(['apply', '-f', '-'], PODS);
+    for (const name of ['logger', 'web']) {
+      await eventually(async () => JSON.parse(await s.k(['get', 'pod', name, '-o', 'json'])).status?.phase === 'Running', RUNNING_MS, `${name} Running`);
+    }
+  });
+  after(async () => {
+    await s?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('logs: --tail, --timestamps, -f with lines arriving, bad container', async () => {
+    await eventually(async () => (await s.k(['logs', 'logger'])).split('\n').length > 4, 10_000, 'some lines');
+    const tail = (await s.k(['logs', 'logger', '--tail=2'])).trimEnd().split('\n');
+    assert.equal(tail.length, 2);
+    for (const line of tail) assert.match(line, /^line \d+$/);
+    const stamped = (await s.k(['logs', 'logger', '--tail=1', '--timestamps'])).trimEnd();
+    assert.match(stamped, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line \d+$/);
+    const limited = await s.k(['logs', 'logger', '--limit-bytes=3']);
+    assert.equal(limited, 'lin');
+
+    const follow = background(s, ['logs', '-f', 'logger', '--tail=1']);
+    const numbers = () => [...follow.output().matchAll(/line (\d+)/g)].map((m) => Number(m[1]));
+    await eventually(async () => numbers().length >= 4, 10_000, 'followed lines');
+    await follow.stop();
+    const seen = numbers();
+    assert.deepEqual(seen, seen.map((_, i) => seen[0] + i), 'consecutive lines while following');
+
+    const bad = await s.kubectl(['logs', 'logger', '-c', 'nope']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /container nope is not valid for pod logger/);
+  });
+
+  test('logs --previous after a restart', async () => {
+    await eventually(
+      async () => JSON.parse(await s.k(['get', 'pod', 'crasher', '-o', 'json'])).status?.containerStatuses?.[0]?.restartCount >= 1,
+      RUNNING_MS,
+      'crasher restarted',
+    );
+    assert.equal(await s.k(['logs', 'crasher', '--previous']), 'started\n');
+  });
+
+  test('exec: output, stderr and exit code; -i with stdin; -it with a tty', async () => {
+    const r = await s.kubectl(['exec', 'web', '--', 'sh', '-c', 'echo hi; echo err >&2; exit 3']);
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout, 'hi\n');
+    assert.match(r.stderr, /err\n/);
+    assert.match(r.stderr, /command terminated with exit code 3/);
+    assert.equal((await s.kubectl(['exec', 'web', '--', 'true'])).code, 0);
+    const cat = await s.kubectl(['exec', '-i', 'web', '--', 'sh', '-c', 'tr a-z A-Z'], { input: 'hello\n' });
+    assert.equal(cat.code, 0, cat.stderr);
+    assert.equal(cat.stdout, 'HELLO\n');
+    // `script` gives kubectl a terminal, so -t allocates one in the container.
+    const tty = await s.kubectl(['exec', 'web', '--', 'true']).then(() =>
+      new Promise<string>((resolve) => {
+        const child = spawn('script', ['-qec', `kubectl --kubeconfig ${s.kubeconfig} exec -it web -- sh -c 'tty; exit 0'`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (c) => {
+          out += c;
+        });
+        child.on('exit', () => resolve(out));
+      }),
+    );
+    assert.match(tty, /\/dev\/pts\/\d+/);
+  });
+
+  test('cp both ways', async () => {
+    const local = join(work, 'in.txt');
+    writeFileSync(local, 'copied through exec and tar\n');
+    await s.k(['cp', local, 'web:/tmp/in.txt']);
+    assert.equal(await s.k(['exec', 'web', '--', 'cat', '/tmp/in.txt']), 'copied through exec and tar\n');
+    const back = join(work, 'out.txt');
+    await s.k(['cp', 'web:/tmp/in.txt', back]);
+    assert.equal(readFileSync(back, 'utf8'), 'copied through exec and tar\n');
+  });
+
+  // kubectl 1.32 tunnels SPDY in a WebSocket by default; with KUBECTL_PORT_FORWARD_WEBSOCKETS=false it upgrades to SPDY directly.
+  for (const [how, env] of [['SPDY over WebSocket', {}], ['plain SPDY', { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }]] as const) {
+    test(`port-forward to the pod's port 80 from localhost (${how})`, async () => {
+      const pf = background(s, ['port-forward', 'pod/web', ':80'], env);
+      try {
+        const port = await eventually(async () => /Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(pf.output())?.[1], 15_000, 'port-forward ready');
+        const page = await eventually(() => httpGet(`http://127.0.0.1:${port}/`), 10_000, 'page through port-forward').catch((err) => {
+          throw new Error(`${err.message}; kubectl said: ${pf.output()} ${pf.errors()}`);
+        });
+        assert.match(page, /nginx 1\.14\.2/);
+        // More connections over the same session work too.
+        for (let i = 0; i < 3; i++) assert.match((await httpGet(`http://127.0.0.1:${port}/`)) ?? '', /nginx 1\.14\.2/);
+      } finally {
+        await pf.stop();
+      }
+    });
+  }
+
+  test('top nodes and pods show usage', async () => {
+    const nodes = await s.k(['top', 'nodes']);
+    assert.match(nodes, /NAME\s+CPU\(cores\)\s+CPU(\(%\)|%)\s+MEMORY\(bytes\)/);
+    assert.match(nodes, /\n\S+\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/);
+    const pods = await s.k(['top', 'pods']);
+    assert.match(pods, /\nweb\s+\d+m\s+\d+Mi/);
+  });
+});
