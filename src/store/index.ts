@@ -9,6 +9,7 @@
 //   resource version, WatcherOverflowError → end the watch so the client re-lists.
 export * from './types.ts';
 export { openSqliteStore, type SqliteStore, type SqliteStoreOptions, type SqliteStoreStats } from './sqlite.ts';
+export { StoreInUseError } from './sqlite-lock.ts';
 export {
   startCompactor,
   type Compactor,
