@@ -75,7 +75,10 @@ describe('iptablesRestore (fallback without nft)', () => {
       nat,
       /-p tcp -m recent --name SKIFF-SEP-[0-9A-F]{16} --set -j DNAT --to-destination 10\.244\.0\.2:8080/,
     );
-    assert.match(filter, /-A SKIFF-PROXY-FILTER -d 10\.96\.0\.6\/32 -p tcp -m tcp --dport 80 -j REJECT/);
+    assert.match(
+      filter,
+      /-A SKIFF-PROXY-FILTER -d 10\.96\.0\.6\/32 -p tcp -m tcp --dport 80 -j REJECT --reject-with tcp-reset/,
+    );
     assert.match(nat, /-A SKIFF-PROXY-POSTROUTING -j MASQUERADE --random-fully/);
   });
 });

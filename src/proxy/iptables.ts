@@ -19,6 +19,8 @@ const INPUT = 'SKIFF-PROXY-INPUT';
 const CHAIN_HASH_CHARS = 16;
 const PER_SERVICE = /^SKIFF-(SVC|LCL|EXT|SEP)-/;
 
+/** TCP gets a reset, the rest ICMP port-unreachable (see reject-chain in nft-state.ts). */
+const reject = (sp: ServicePort) => (sp.protocol === 'tcp' ? 'REJECT --reject-with tcp-reset' : 'REJECT');
 const chainFor = (prefix: string, text: string) =>
   `SKIFF-${prefix}-${createHash('sha256').update(text).digest('hex').slice(0, CHAIN_HASH_CHARS).toUpperCase()}`;
 const svcChain = (sp: ServicePort) => chainFor('SVC', sp.key);
@@ -98,7 +100,7 @@ export function iptablesRestore(
         ...spread(sp, sp.localEndpoints, lclChain(sp)),
       );
     }
-    const missing = sp.hasEndpoints ? 'DROP' : 'REJECT';
+    const missing = sp.hasEndpoints ? 'DROP' : reject(sp);
     if (sp.clusterIp) {
       const target = sp.internalLocal
         ? hasLocal
@@ -113,8 +115,9 @@ export function iptablesRestore(
     if (sp.nodePort === undefined && sp.externalIps.length === 0) continue;
     if (sp.clusterEndpoints.length === 0) {
       for (const ip of sp.externalIps)
-        filter.push(`-A ${FILTER} ${match(sp, ip)} -j REJECT`, `-A ${INPUT} ${match(sp, ip)} -j REJECT`);
-      if (sp.nodePort) for (const ip of o.nodeIps) input.push(`-A ${INPUT} -d ${ip}/32 ${npMatch(sp)} -j REJECT`);
+        filter.push(`-A ${FILTER} ${match(sp, ip)} -j ${reject(sp)}`, `-A ${INPUT} ${match(sp, ip)} -j ${reject(sp)}`);
+      if (sp.nodePort)
+        for (const ip of o.nodeIps) input.push(`-A ${INPUT} -d ${ip}/32 ${npMatch(sp)} -j ${reject(sp)}`);
       continue;
     }
     const ext = extChain(sp);

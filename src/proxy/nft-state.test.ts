@@ -66,7 +66,7 @@ describe('desiredNftState / nftScript', () => {
     );
     assert.match(script, /no-endpoint-nodeports \{ tcp \. 30081 : goto reject-chain \}/);
     assert.doesNotMatch(script, /add chain ip skiff-proxy (service|endpoint)-[A-Z2-7]{8}-/);
-    assert.deepEqual(rulesOf(script, 'reject-chain'), ['reject']);
+    assert.deepEqual(rulesOf(script, 'reject-chain'), ['meta l4proto tcp reject with tcp reset', 'reject']);
   });
 
   test('NodePort with Cluster policy: masquerade then the service chain; node IPs in nodeport-ips', () => {

@@ -147,7 +147,9 @@ function baseState(o: NftOptions): NftState {
       'cluster-ips-check',
       { rules: ['ip daddr @cluster-ips reject', ...(o.serviceCidr ? [`ip daddr ${o.serviceCidr} drop`] : [])] },
     ],
-    ['reject-chain', { rules: ['reject'] }],
+    // TCP gets a reset: the same "connection refused" as kube-proxy's ICMP port-unreachable, but not
+    // subject to the kernel's per-host ICMP rate limit (which ICMP redirects on a pod bridge use up).
+    ['reject-chain', { rules: ['meta l4proto tcp reject with tcp reset', 'reject'] }],
   ]);
   const set = (kind: 'set' | 'map', spec: string, keys: string[] = []): NftSet => ({
     kind,
