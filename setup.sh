@@ -12,6 +12,8 @@ declare -A needed=([ip]=iproute2 [unshare]=util-linux [update-ca-certificates]=c
 needed+=([setfattr]=attr [docker-registry]=docker-registry)
 # pod network: nft programs masquerade (and later Service VIPs); iptables is the fallback where nft is missing
 needed+=([nft]=nftables [iptables]=iptables)
+# service proxy: conntrack clears stale UDP flows to removed endpoints; wrk drives bench/service-vip.ts; curl is the e2e tests' HTTP client inside namespaces
+needed+=([conntrack]=conntrack [wrk]=wrk [curl]=curl)
 # DNS benchmark (bench/dns.ts): dnsperf drives the load, dnsmasq is the baseline server
 needed+=([dnsperf]=dnsperf [dnsmasq]=dnsmasq-base)
 # A Node.js from elsewhere (e.g. NodeSource) brings its own npm; Debian's npm would conflict with it.

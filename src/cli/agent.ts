@@ -12,6 +12,7 @@ import { type Agent, preflight, preflightMessage, runcVersion, startAgent } from
 import { BridgeNetwork } from '../agent/network/index.ts';
 import { agentStreaming } from '../agent/streaming/index.ts';
 import { createRuncRuntime } from '../agent/runtime/runtime.ts';
+import { startServiceProxy } from '../proxy/index.ts';
 import { type Client, createClient } from '../client/index.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { defaultDataDir } from './paths.ts';
@@ -61,6 +62,8 @@ export type NodeAgentOptions = {
   nodeName: string;
   nodeIp: string;
   clusterCidr: string;
+  /** The Service CIDR, when known (the server's embedded agent): the service proxy drops unallocated ClusterIPs and routes the range where the node has no route. */
+  serviceCidr?: string;
   clusterDns: string[];
   clusterDomain: string;
   controlPlane: boolean;
@@ -79,7 +82,7 @@ export async function runNodeAgent(o: NodeAgentOptions): Promise<Agent> {
   const imported = await importImageDir(images, join(o.dataDir, 'images'), o.log);
   if (imported.length > 0) o.log.info('images imported', { count: imported.length });
   const runtime = await createRuncRuntime({ dataDir: o.dataDir, log: o.log.child('runtime') });
-  return startAgent({
+  const agent = await startAgent({
     client: o.client,
     dataDir: o.dataDir,
     nodeName: o.nodeName,
@@ -99,6 +102,18 @@ export async function runNodeAgent(o: NodeAgentOptions): Promise<Agent> {
       o.streaming &&
       agentStreaming({ dataDir: o.dataDir, tls: o.streaming.tls, bind: o.nodeIp, port: o.streaming.port ?? 0, signal: o.signal, log: o.log.child('streaming') }),
   });
+  // --- service proxy (Service VIPs and NodePorts in this node's kernel) ---
+  const proxy = await startServiceProxy({
+    client: o.client,
+    nodeName: o.nodeName,
+    nodeIps: [o.nodeIp],
+    clusterCidr: o.clusterCidr,
+    serviceCidr: o.serviceCidr,
+    signal: o.signal,
+    log: o.log.child('proxy'),
+  });
+  // --- end service proxy ---
+  return { ...agent, stopped: Promise.all([agent.stopped, proxy.stopped]).then(() => undefined) };
 }
 
 /** sha256 of a certificate's DER, hex: what a K10 token names. */

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resetNodeNetwork } from '../agent/network/index.ts';
 import { resetRuntime } from '../agent/runtime/index.ts';
+import { resetServiceProxy } from '../proxy/index.ts';
 import { defaultDataDir } from './paths.ts';
 
 const USAGE = `Usage: skiff reset [--data-dir DIR] [--purge]
@@ -44,6 +45,10 @@ export async function resetNode(dataDir: string, log: (line: string) => void = (
   await resetNodeNetwork(dataDir).then(
     () => log('pod networks, bridge and firewall rules removed'),
     (err) => log(`network: ${err instanceof Error ? err.message : err}`),
+  );
+  await resetServiceProxy().then(
+    () => log('service proxy rules removed'),
+    (err) => log(`service proxy: ${err instanceof Error ? err.message : err}`),
   );
   const mounts = mountsUnder(dataDir);
   for (const point of mounts) await umount(point);

@@ -250,6 +250,7 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
       // The embedded agent's serving certificate is minted here, where the CA key is.
       streaming: { tls: { caPem: tls.caPem, ...(await issueAgentServingCert(tlsDir, { nodeName: options.nodeName, ips: [nodeIp] })) } },
       clusterCidr: options.clusterCidr,
+      serviceCidr: options.serviceCidr,
       clusterDns: [nthServiceIp(options.serviceCidr, 10)],
       clusterDomain: options.clusterDomain,
       controlPlane: true,

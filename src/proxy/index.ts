@@ -25,6 +25,8 @@ export { nftScript } from './nft-script.ts';
 
 /** After a failed sync, try again this soon (the runner's rate limit still applies). */
 const RETRY_AFTER_FAILURE_MS = 2000;
+/** While the pod bridge does not exist yet (no pod has started), look again this often to route the service CIDR. */
+const ROUTE_RETRY_MS = 2000;
 const LOOPBACK = /^127\./;
 
 export type ServiceProxyOptions = {
@@ -88,6 +90,7 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Service
         if (failures > 0) log.info('service rules in sync again', { backend });
         failures = 0;
         markSynced(true);
+        if (rules.routePending) setTimeout(() => runner.request(), ROUTE_RETRY_MS).unref();
         log.debug('service rules synced', {
           ports: ports.length,
           lines,

@@ -47,6 +47,11 @@ export class ProxyRules {
     this.#o = options;
   }
 
+  /** True while the service-CIDR route still waits for the bridge (the caller syncs again soon). */
+  get routePending(): boolean {
+    return !this.#routeChecked;
+  }
+
   get backend(): ProxyBackend {
     return this.#o.backend;
   }
