@@ -3,28 +3,18 @@
 // EndpointSlices and Secrets keep a routing table, endpoint pools and SNI
 // certificates current; HTTP and HTTPS listeners proxy by them; the served
 // Ingresses get the node IPs in status.loadBalancer.
-import { Agent, createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../../api/types.ts';
 import { type Client, keyOf, refs, SharedInformers, sleep, WorkQueue } from '../../client/index.ts';
 import type { Logger } from '../../lib/log.ts';
 import { BackendPools } from './backends.ts';
 import { ensureDefaultIngressClass, INGRESS_CLASSES, servesIngress } from './classes.ts';
 import { buildRoutingTable, type RoutingTable, routeRequest } from './match.ts';
-import { createProxyHandlers, type Target } from './proxy.ts';
+import { startListeners } from './listeners.ts';
+import type { Target } from './proxy.ts';
 import { runStatusWriter } from './status.ts';
 import { CertificateStore, DEFAULT_CERT_CN, selfSignedCertificate } from './tls.ts';
 
-/** Idle client connections stay open this long between requests (nginx's keepalive_timeout is 75 s). */
-const CLIENT_KEEPALIVE_TIMEOUT_MS = 75_000;
-/** A client must finish sending request headers within this (nginx's client_header_timeout is 60 s). */
-const CLIENT_HEADERS_TIMEOUT_MS = 60_000;
-/** Idle upstream connections kept per endpoint: enough for a busy backend's concurrency without hoarding sockets. */
-const UPSTREAM_MAX_FREE_SOCKETS = 512;
-/** How long in-flight requests get on shutdown before connections are cut. */
-const SHUTDOWN_GRACE_MS = 1_000;
 /** Retry delay for creating the default IngressClass when the API is briefly unavailable. */
 const CLASS_RETRY_MS = 2_000;
 
@@ -52,35 +42,6 @@ export type IngressServer = {
   table(): RoutingTable;
   closed: Promise<void>;
 };
-
-function listen(server: Server, port: number, bind: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, bind, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
-  });
-}
-
-function tuneServer(server: Server, upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void {
-  server.keepAliveTimeout = CLIENT_KEEPALIVE_TIMEOUT_MS;
-  server.headersTimeout = CLIENT_HEADERS_TIMEOUT_MS;
-  server.requestTimeout = 0; // long uploads and streams are fine; idle limits apply instead
-  server.on('upgrade', upgrade);
-  server.on('clientError', (_err, socket: Duplex) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
-  });
-}
 
 export async function startIngress(options: IngressOptions): Promise<IngressServer> {
   const { client, signal, log } = options;
@@ -143,19 +104,7 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
     const endpoint = pools.pick(route.backend);
     return endpoint ? { endpoint } : { status: 503 };
   };
-  // One pool of upstream connections for every endpoint: LIFO reuse keeps few sockets hot.
-  const agent = new Agent({ keepAlive: true, maxFreeSockets: UPSTREAM_MAX_FREE_SOCKETS, scheduling: 'lifo' });
-  const plain = createProxyHandlers({ pick, agent, proto: 'http', log });
-  const secure = createProxyHandlers({ pick, agent, proto: 'https', log });
-  const httpServer = createHttpServer(plain.request);
-  tuneServer(httpServer, plain.upgrade);
-  const httpsServer = createHttpsServer({ ...certs.serverOptions(), ALPNProtocols: ['http/1.1'] }, secure.request);
-  tuneServer(httpsServer, secure.upgrade);
-  const httpAddress = await listen(httpServer, options.httpPort, options.bind);
-  const httpsAddress = await listen(httpsServer, options.httpsPort, options.bind).catch(async (err) => {
-    await close(httpServer);
-    throw err;
-  });
+  const listeners = await startListeners({ pick, certs, httpPort: options.httpPort, httpsPort: options.httpsPort, bind: options.bind, log });
 
   // The default class, through the API; retried in the background while the API is unavailable.
   const classCreated = (async () => {
@@ -192,12 +141,11 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
   const closed = new Promise<void>((resolve) => {
     const stop = async () => {
       statusQueue.shutDown();
-      await Promise.all([close(httpServer), close(httpsServer), classCreated, statusDone.catch(() => {})]);
-      agent.destroy();
+      await Promise.all([listeners.close(), classCreated, statusDone.catch(() => {})]);
       resolve();
     };
     if (signal.aborted) void stop();
     else signal.addEventListener('abort', () => void stop(), { once: true });
   });
-  return { http: httpAddress, https: httpsAddress, synced, table: () => table, closed };
+  return { http: listeners.http, https: listeners.https, synced, table: () => table, closed };
 }

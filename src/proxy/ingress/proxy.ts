@@ -25,6 +25,14 @@ export type ProxyHandlerOptions = {
   log?: Logger;
 };
 
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
 const MESSAGES: Record<number, string> = {
   404: '404 page not found',
   502: 'Bad Gateway',
@@ -32,8 +40,14 @@ const MESSAGES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-function errorBody(status: number): string {
+/** The proxy's own answer bodies, short text like Traefik's. */
+export function errorBody(status: number): string {
   return `${MESSAGES[status] ?? String(status)}\n`;
+}
+
+/** The reason phrase for a status line. */
+export function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? 'Error';
 }
 
 /** A small text page for the proxy's own answers. */
@@ -45,9 +59,8 @@ export function sendError(res: ServerResponse, status: number): void {
 
 function rawError(socket: Duplex, status: number): void {
   const body = errorBody(status);
-  const text = MESSAGES[status]?.replace(/^\d+ /, '') ?? '';
   socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 
