@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../lib/log.ts';
 import { CommandError, hasCommand, run, runIgnoring } from './exec.ts';
 import { applyIptables, removeIptables } from './iptables.ts';
-import { nftScript } from './nft-script.ts';
+import { nftScript, nftStatesEqual } from './nft-script.ts';
 import { desiredNftState, NFT_TABLE, type NftOptions, type NftState } from './nft-state.ts';
 import type { ServicePort } from './service-ports.ts';
 
@@ -67,6 +67,8 @@ export class ProxyRules {
       return ports.length;
     }
     const next = desiredNftState(ports, opts);
+    // Nothing changed (a retry for the route, an update that did not touch what the proxy uses): no nft run.
+    if (!options.full && this.#applied && nftStatesEqual(next, this.#applied)) return 0;
     const script = nftScript(next, this.#applied, { full: options.full });
     try {
       await run(['nft', '-f', '-'], { input: script });
