@@ -13,7 +13,7 @@
 //     so background load hits both alike; the median round is reported.
 //   npx node bench/ingress.ts [--duration 10] [--rounds 3] [--connections 64] [--threads 2] [--server-cpu-prof DIR]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,7 +85,14 @@ ${BACKENDS.map((ip, i) => `  server b${i} ${ip}:${BACKEND_PORT}`).join('\n')}
 `;
 }
 
-async function startSkiff(): Promise<{ kubeconfig: string; stop(): Promise<void> }> {
+/** CPU seconds (user, system) a process has used so far. */
+function cpuSeconds(pid: number): { user: number; system: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = 100; // USER_HZ on Linux
+  return { user: Number(fields[11]) / ticks, system: Number(fields[12]) / ticks };
+}
+
+async function startSkiff(): Promise<{ pid: number; kubeconfig: string; stop(): Promise<void> }> {
   const dataDir = join(work, 'skiff');
   const prof = flags['server-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['server-cpu-prof']}`] : [];
   const child = spawn(
@@ -104,6 +111,7 @@ async function startSkiff(): Promise<{ kubeconfig: string; stop(): Promise<void>
   });
   child.stdout!.resume();
   return {
+    pid: child.pid!,
     kubeconfig: join(dataDir, 'kubeconfig.yaml'),
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
@@ -156,7 +164,7 @@ async function waitFor200(port: number): Promise<void> {
   }
 }
 
-type Result = { rps: number; p50: number; p99: number; errors: number };
+type Result = { rps: number; p50: number; p99: number; errors: number; userUs: number; systemUs: number };
 
 function ms(value: string): number {
   const m = /^([\d.]+)(us|ms|s)$/.exec(value);
@@ -164,55 +172,63 @@ function ms(value: string): number {
   return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
 }
 
-function wrk(port: number): Result {
+function wrk(port: number, pid: number): Result {
+  const before = cpuSeconds(pid);
   const out = execFileSync('wrk', ['--latency', '-t', flags.threads!, '-c', flags.connections!, '-d', `${flags.duration}s`, '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`], {
     encoding: 'utf8',
   });
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return {
+  const result: Result = {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
     p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ''),
     p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ''),
     errors: Number(errors?.[1] ?? 0) + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
+    userUs: 0,
+    systemUs: 0,
   };
+  const after = cpuSeconds(pid);
+  const requests = result.rps * Number(flags.duration);
+  result.userUs = ((after.user - before.user) * 1e6) / requests;
+  result.systemUs = ((after.system - before.system) * 1e6) / requests;
+  return result;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   startHaproxy('backends', backendsConfig());
-  startHaproxy('peer', peerConfig(HAPROXY_PORT));
-  startHaproxy('peer-1t', peerConfig(HAPROXY_1T_PORT, 1));
+  const peer = startHaproxy('peer', peerConfig(HAPROXY_PORT));
+  const peer1 = startHaproxy('peer-1t', peerConfig(HAPROXY_1T_PORT, 1));
   const skiff = await startSkiff();
   try {
     execFileSync('kubectl', ['--kubeconfig', skiff.kubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(objects(BACKEND_PORT)), stdio: ['pipe', 'ignore', 'inherit'] });
     for (const port of [INGRESS_PORT, HAPROXY_PORT, HAPROXY_1T_PORT]) await waitFor200(port);
     const targets = [
-      { name: 'skiff ingress', port: INGRESS_PORT },
-      { name: 'HAProxy (default threads)', port: HAPROXY_PORT },
-      { name: 'HAProxy (1 thread)', port: HAPROXY_1T_PORT },
+      { name: 'skiff ingress', port: INGRESS_PORT, pid: skiff.pid },
+      { name: 'HAProxy (default threads)', port: HAPROXY_PORT, pid: peer.pid! },
+      { name: 'HAProxy (1 thread)', port: HAPROXY_1T_PORT, pid: peer1.pid! },
     ];
-    wrk(INGRESS_PORT); // warm-up: JIT, pooled upstream connections
+    wrk(INGRESS_PORT, skiff.pid); // warm-up: JIT, pooled upstream connections
     const results = new Map<string, Result[]>(targets.map((t) => [t.name, []]));
     const rounds = Number(flags.rounds);
     for (let r = 0; r < rounds; r++) {
       for (const t of targets) {
-        const result = wrk(t.port);
+        const result = wrk(t.port, t.pid);
         results.get(t.name)!.push(result);
-        console.error(`round ${r + 1}/${rounds} ${t.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}`);
+        console.error(`round ${r + 1}/${rounds} ${t.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}, CPU/request ${result.userUs.toFixed(1)} µs user + ${result.systemUs.toFixed(1)} µs system`);
       }
     }
     const summary = targets.map((t) => {
       const rs = results.get(t.name)!;
-      return { name: t.name, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), errors: rs.reduce((a, x) => a + x.errors, 0) };
+      return { name: t.name, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), errors: rs.reduce((a, x) => a + x.errors, 0), userUs: median(rs.map((x) => x.userUs)), systemUs: median(rs.map((x) => x.systemUs)) };
     });
     const haproxy = summary[1].rps;
     console.log(`\nwrk -t${flags.threads} -c${flags.connections} -d${flags.duration}s, ${rounds} rounds (median), ${BACKENDS.length} backends\n`);
-    console.log('| proxy | req/s | p50 ms | p99 ms | errors | vs HAProxy |');
-    console.log('|---|--:|--:|--:|--:|--:|');
+    console.log('| proxy | req/s | p50 ms | p99 ms | errors | CPU µs/request (user + sys) | vs HAProxy |');
+    console.log('|---|--:|--:|--:|--:|--:|--:|');
     for (const s of summary) {
-      console.log(`| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.errors} | ${(s.rps / haproxy).toFixed(2)}× |`);
+      console.log(`| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.errors} | ${s.userUs.toFixed(1)} + ${s.systemUs.toFixed(1)} | ${(s.rps / haproxy).toFixed(2)}× |`);
     }
   } finally {
     await skiff.stop();

@@ -10,9 +10,11 @@ import type { Logger } from '../../lib/log.ts';
 import { downstreamResponseHeaders, plainIp, upstreamRequestHeaders } from './headers.ts';
 import { BodyTracker, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead } from './http1.ts';
 import { errorBody, statusText, type Target, UPSTREAM_IDLE_TIMEOUT_MS } from './proxy.ts';
-import type { Upstream, UpstreamPool } from './upstream-pool.ts';
+import { setUpstreamTimeout, type Upstream, type UpstreamPool } from './upstream-pool.ts';
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+/** Bodies up to this size go out in the same buffer as their head (one write instead of a writev of two). */
+const COALESCE_MAX_BYTES = 16 * 1024;
 /** Idle client connections close after this (nginx's keepalive_timeout is 75 s; also bounds a slow head). */
 export const CLIENT_IDLE_TIMEOUT_MS = 75_000;
 
@@ -172,7 +174,7 @@ export function serveConnection(socket: Socket, options: FastPathOptions): void 
     up.onClose = (err) => onUpstreamClose(ex, endpoint, err);
     up.onTimeout = () => up.socket.destroy(new UpstreamFailure('upstream timed out'));
     up.onDrain = () => socket.resume();
-    up.socket.setTimeout(upstreamTimeoutMs);
+    setUpstreamTimeout(up, upstreamTimeoutMs);
     up.socket.cork();
     up.socket.write(ex.text, 'latin1');
     const initial = pending && !ex.body.done ? pending : undefined;
@@ -193,6 +195,7 @@ export function serveConnection(socket: Socket, options: FastPathOptions): void 
   function onResponse(ex: Exchange, chunk: Buffer): void {
     if (exchange !== ex) return;
     let data = chunk;
+    let headOut: string | undefined;
     while (!ex.response) {
       const buf = ex.responseHead ? Buffer.concat([ex.responseHead, data]) : data;
       const end = buf.indexOf(HEAD_END);
@@ -224,21 +227,34 @@ export function serveConnection(socket: Socket, options: FastPathOptions): void 
       // Without a length the body ends at close; an unread request body cannot be skipped: both end the connection.
       if (length === -2 || !ex.body.done) ex.closeClient = true;
       const extra = `${head.chunked && !noBody ? 'Transfer-Encoding: chunked\r\n' : ''}${ex.closeClient ? 'Connection: close\r\n' : ''}`;
-      socket.cork();
-      socket.write(headText(`HTTP/1.1 ${head.status} ${head.reason}`, downstreamResponseHeaders(head.raw), extra), 'latin1');
+      headOut = headText(`HTTP/1.1 ${head.status} ${head.reason}`, downstreamResponseHeaders(head.raw), extra);
       ex.answered = true;
     }
+    let body: Buffer | undefined;
     if (data.length > 0) {
       const n = ex.response.take(data, 0);
       if (ex.response.failed) {
-        socket.uncork();
         fail(ex, 502);
         return;
       }
-      if (!socket.write(n === data.length ? data : data.subarray(0, n))) ex.up?.socket.pause();
+      body = n === data.length ? data : data.subarray(0, n);
     }
-    socket.uncork();
+    if (!write(headOut, body)) ex.up?.socket.pause();
     if (ex.response.done) finish(ex, ex.upstreamKeepAlive && ex.body.done);
+  }
+
+  /** Writes a response head and/or body bytes, small ones as one buffer: one plain write, no writev. */
+  function write(head: string | undefined, body: Buffer | undefined): boolean {
+    if (head === undefined) return body ? socket.write(body) : true;
+    if (!body) return socket.write(head, 'latin1');
+    if (body.length > COALESCE_MAX_BYTES) {
+      socket.write(head, 'latin1');
+      return socket.write(body);
+    }
+    const out = Buffer.allocUnsafe(head.length + body.length);
+    out.write(head, 0, 'latin1');
+    body.copy(out, head.length);
+    return socket.write(out);
   }
 
   function onUpstreamClose(ex: Exchange, endpoint: NonNullable<Target['endpoint']>, err: Error | undefined): void {

@@ -4,6 +4,7 @@
 // certificates current; HTTP and HTTPS listeners proxy by them; the served
 // Ingresses get the node IPs in status.loadBalancer.
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { KubeObject } from '../../api/types.ts';
 import { type Client, keyOf, refs, SharedInformers, sleep, WorkQueue } from '../../client/index.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -12,11 +13,20 @@ import { ensureDefaultIngressClass, INGRESS_CLASSES, servesIngress } from './cla
 import { buildRoutingTable, type RoutingTable, routeRequest } from './match.ts';
 import { startListeners } from './listeners.ts';
 import type { Target } from './proxy.ts';
+import { type ProxySnapshot, backendKey, tableBackends } from './snapshot.ts';
 import { runStatusWriter } from './status.ts';
 import { CertificateStore, DEFAULT_CERT_CN, selfSignedCertificate } from './tls.ts';
+import { type ProxyWorkers, startProxyWorkers } from './workers.ts';
 
 /** Retry delay for creating the default IngressClass when the API is briefly unavailable. */
 const CLASS_RETRY_MS = 2_000;
+/** Proxy threads beyond the main one are capped here: past a few, the kernel's loopback and the backends are the limit. */
+const MAX_WORKERS = 3;
+
+/** One proxy thread per CPU beside the main thread's, up to MAX_WORKERS. */
+export function defaultIngressWorkers(): number {
+  return Math.max(0, Math.min(MAX_WORKERS, availableParallelism() - 1));
+}
 
 export type IngressOptions = {
   client: Client;
@@ -27,6 +37,8 @@ export type IngressOptions = {
   httpsPort: number;
   /** Listening address (e.g. the node IP, or 0.0.0.0). */
   bind: string;
+  /** Proxy worker threads beside the main thread, sharing its ports (default defaultIngressWorkers()). */
+  workers?: number;
   /** Reuse the caller's informers instead of starting new ones. */
   informers?: SharedInformers;
   signal: AbortSignal;
@@ -52,7 +64,10 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
   const slices = informers.for(refs.endpointslices);
   const secrets = informers.for(refs.secrets);
   const pools = new BackendPools();
-  const certs = new CertificateStore({ defaultCert: await selfSignedCertificate(DEFAULT_CERT_CN), log });
+  const defaultCert = await selfSignedCertificate(DEFAULT_CERT_CN);
+  const certs = new CertificateStore({ defaultCert, log });
+  const workerCount = options.workers ?? defaultIngressWorkers();
+  let workers: ProxyWorkers | undefined;
   const statusQueue = new WorkQueue({ signal });
   let table: RoutingTable = buildRoutingTable([]);
   let ready = false;
@@ -64,6 +79,20 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
     const list = ingresses.list().filter(served);
     table = buildRoutingTable(list);
     certs.update(list, (key) => secrets.get(key));
+    schedulePost();
+  };
+  // Workers get the table, the endpoints it names and the certificates, once per burst of changes.
+  let postPending = false;
+  const post = () => {
+    postPending = false;
+    if (!workers) return;
+    const endpoints = new Map(tableBackends(table).map((ref) => [backendKey(ref), pools.endpoints(ref)]));
+    workers.post({ ready, table, endpoints, tls: certs.snapshot() } satisfies ProxySnapshot);
+  };
+  const schedulePost = () => {
+    if (postPending || !workers) return;
+    postPending = true;
+    setImmediate(post);
   };
   // Many events arrive in bursts (a re-list, an apply of several objects): build once per turn.
   const scheduleRebuild = () => {
@@ -84,15 +113,19 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
     enqueueAll();
   };
   classes.addHandlers({ onAdd: classChanged, onUpdate: classChanged, onDelete: classChanged });
+  const endpointsChanged = (change: () => void) => {
+    change();
+    schedulePost();
+  };
   services.addHandlers({
-    onAdd: (s) => pools.upsertService(s),
-    onUpdate: (_o, s) => pools.upsertService(s),
-    onDelete: (s) => pools.deleteService(s),
+    onAdd: (s) => endpointsChanged(() => pools.upsertService(s)),
+    onUpdate: (_o, s) => endpointsChanged(() => pools.upsertService(s)),
+    onDelete: (s) => endpointsChanged(() => pools.deleteService(s)),
   });
   slices.addHandlers({
-    onAdd: (s) => pools.upsertSlice(s),
-    onUpdate: (o, s) => pools.upsertSlice(s, o),
-    onDelete: (s) => pools.deleteSlice(s),
+    onAdd: (s) => endpointsChanged(() => pools.upsertSlice(s)),
+    onUpdate: (o, s) => endpointsChanged(() => pools.upsertSlice(s, o)),
+    onDelete: (s) => endpointsChanged(() => pools.deleteSlice(s)),
   });
   const secretChanged = (s: KubeObject) => certs.references(keyOf(s)) && scheduleRebuild();
   secrets.addHandlers({ onAdd: secretChanged, onUpdate: (_o, s) => secretChanged(s), onDelete: secretChanged });
@@ -104,7 +137,31 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
     const endpoint = pools.pick(route.backend);
     return endpoint ? { endpoint } : { status: 503 };
   };
-  const listeners = await startListeners({ pick, certs, httpPort: options.httpPort, httpsPort: options.httpsPort, bind: options.bind, log });
+  const listeners = await startListeners({
+    pick,
+    certs,
+    httpPort: options.httpPort,
+    httpsPort: options.httpsPort,
+    bind: options.bind,
+    reusePort: workerCount > 0,
+    log,
+  });
+  if (workerCount > 0) {
+    try {
+      workers = await startProxyWorkers({
+        count: workerCount,
+        httpPort: listeners.http.port,
+        httpsPort: listeners.https.port,
+        bind: options.bind,
+        defaultCert,
+        log,
+      });
+    } catch (err) {
+      await listeners.close();
+      throw err;
+    }
+    schedulePost();
+  }
 
   // The default class, through the API; retried in the background while the API is unavailable.
   const classCreated = (async () => {
@@ -121,8 +178,8 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
 
   const synced = informers.waitForSync().then((ok) => {
     if (ok) {
-      rebuild();
       ready = true;
+      rebuild();
     }
     return ok;
   });
@@ -141,7 +198,7 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
   const closed = new Promise<void>((resolve) => {
     const stop = async () => {
       statusQueue.shutDown();
-      await Promise.all([listeners.close(), classCreated, statusDone.catch(() => {})]);
+      await Promise.all([listeners.close(), workers?.stop(), classCreated, statusDone.catch(() => {})]);
       resolve();
     };
     if (signal.aborted) void stop();

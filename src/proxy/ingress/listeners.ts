@@ -29,6 +29,8 @@ export type ListenerOptions = {
   httpPort: number;
   httpsPort: number;
   bind: string;
+  /** Share the ports with other listeners (worker threads) through SO_REUSEPORT; the kernel spreads connections. */
+  reusePort?: boolean;
   log?: Logger;
 };
 
@@ -47,10 +49,10 @@ function fallbackServer(handlers: ReturnType<typeof createProxyHandlers>): Serve
   return server;
 }
 
-function listen(server: NetServer, port: number, bind: string): Promise<AddressInfo> {
+function listen(server: NetServer, port: number, bind: string, reusePort: boolean): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, bind, () => {
+    server.listen({ port, host: bind, reusePort }, () => {
       server.off('error', reject);
       resolve(server.address() as AddressInfo);
     });
@@ -92,8 +94,9 @@ export async function startListeners(options: ListenerOptions): Promise<Listener
     pool.destroy();
     agent.destroy();
   };
-  const http = await listen(httpServer, options.httpPort, options.bind);
-  const https = await listen(httpsServer, options.httpsPort, options.bind).catch(async (err) => {
+  const reusePort = options.reusePort ?? false;
+  const http = await listen(httpServer, options.httpPort, options.bind, reusePort);
+  const https = await listen(httpsServer, options.httpsPort, options.bind, reusePort).catch(async (err) => {
     await new Promise((r) => httpServer.close(r));
     throw err;
   });

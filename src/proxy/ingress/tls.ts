@@ -80,7 +80,10 @@ export function sniLookup<T>(map: Map<string, T>, servername: string): T | undef
   return dot > 0 ? map.get(`*${name.slice(dot)}`) : undefined;
 }
 
-type Loaded = { version: string; context?: SecureContext };
+type Loaded = { version: string; context?: SecureContext; pem?: Pem };
+
+/** The certificates in use, as PEM, for proxies in other threads. */
+export type TlsSnapshot = { hosts: [string, Pem][]; fallback?: Pem };
 
 export class CertificateStore {
   #default: SecureContext;
@@ -89,6 +92,7 @@ export class CertificateStore {
   /** namespace/name → the context made from that Secret's version (undefined when unusable). */
   #loaded = new Map<string, Loaded>();
   #referenced = new Set<string>();
+  #assigned: { hosts: Map<string, string>; fallback?: string } = { hosts: new Map() };
   #log: Logger | undefined;
   /** The default certificate, also for the server's own options: clients that send no SNI get it. */
   readonly defaultCert: Pem;
@@ -112,6 +116,7 @@ export class CertificateStore {
   /** Rebuilds the SNI map from the served Ingresses and the Secrets (looked up by namespace/name). */
   update(ingresses: KubeObject[], secret: (key: string) => KubeObject | undefined): void {
     const { hosts, fallback } = tlsAssignments(ingresses);
+    this.#assigned = { hosts, fallback };
     this.#referenced = new Set([...hosts.values(), ...(fallback ? [fallback] : [])]);
     for (const key of this.#loaded.keys()) if (!this.#referenced.has(key)) this.#loaded.delete(key);
     const contextOf = (key: string) => this.#context(key, secret(key));
@@ -121,6 +126,36 @@ export class CertificateStore {
       if (ctx) this.#hosts.set(host, ctx);
     }
     this.#fallback = fallback ? contextOf(fallback) : undefined;
+  }
+
+  /** The certificates now in use, to hand to another thread's store (loadSnapshot). */
+  snapshot(): TlsSnapshot {
+    const { hosts, fallback } = this.#assigned;
+    const pem = (key: string) => this.#loaded.get(key)?.pem;
+    const list: [string, Pem][] = [];
+    for (const [host, key] of hosts) {
+      const p = pem(key);
+      if (p) list.push([host, p]);
+    }
+    const f = fallback ? pem(fallback) : undefined;
+    return f ? { hosts: list, fallback: f } : { hosts: list };
+  }
+
+  /** Replaces the SNI map with certificates from another store's snapshot. */
+  loadSnapshot(snapshot: TlsSnapshot): void {
+    const contexts = new Map<string, SecureContext>();
+    const byPem = new Map<string, SecureContext>();
+    const contextOf = (p: Pem) => {
+      let ctx = byPem.get(p.certPem);
+      if (!ctx) {
+        ctx = createSecureContext({ cert: p.certPem, key: p.keyPem });
+        byPem.set(p.certPem, ctx);
+      }
+      return ctx;
+    };
+    for (const [host, p] of snapshot.hosts) contexts.set(host, contextOf(p));
+    this.#hosts = contexts;
+    this.#fallback = snapshot.fallback ? contextOf(snapshot.fallback) : undefined;
   }
 
   /** The context for an SNI name (the default certificate when nothing matches). */
@@ -138,21 +173,20 @@ export class CertificateStore {
     const known = this.#loaded.get(key);
     if (known && known.version === version) return known.context;
     let context: SecureContext | undefined;
+    let pem: Pem | undefined;
     const data: Json = (secret as Json)?.data ?? {};
     if (!secret) this.#log?.warn('TLS secret not found; the default certificate answers', { secret: key });
     else if (!data['tls.crt'] || !data['tls.key'])
       this.#log?.warn('TLS secret lacks tls.crt or tls.key', { secret: key });
     else {
       try {
-        context = createSecureContext({
-          cert: Buffer.from(data['tls.crt'], 'base64'),
-          key: Buffer.from(data['tls.key'], 'base64'),
-        });
+        pem = { certPem: Buffer.from(data['tls.crt'], 'base64').toString(), keyPem: Buffer.from(data['tls.key'], 'base64').toString() };
+        context = createSecureContext({ cert: pem.certPem, key: pem.keyPem });
       } catch (err) {
         this.#log?.warn('TLS secret unusable', { secret: key, err: (err as Error).message });
       }
     }
-    this.#loaded.set(key, { version, context });
+    this.#loaded.set(key, { version, context, pem: context ? pem : undefined });
     return context;
   }
 }

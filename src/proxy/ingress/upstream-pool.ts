@@ -6,8 +6,12 @@ import type { Endpoint } from './backends.ts';
 
 /** Idle connections kept per endpoint: enough for a busy backend's concurrency without hoarding sockets. */
 export const MAX_IDLE_PER_ENDPOINT = 512;
-/** An idle connection is closed after this unless the upstream hinted less (Keep-Alive: timeout=N). */
-const IDLE_TIMEOUT_MS = 30_000;
+/**
+ * An idle connection is closed after this unless the upstream hinted less
+ * (Keep-Alive: timeout=N). Equal to the in-use timeout, so an upstream without
+ * a hint costs no timer changes per request.
+ */
+const IDLE_TIMEOUT_MS = 60_000;
 /** Closing this long before the upstream's own keep-alive deadline avoids reusing a connection it is about to drop. */
 const HINT_MARGIN_MS = 1_000;
 
@@ -20,7 +24,16 @@ export type Upstream = {
   onClose: ((err: Error | undefined) => void) | undefined;
   onTimeout: (() => void) | undefined;
   onDrain: (() => void) | undefined;
+  /** The socket's inactivity timeout now (set only when it changes: re-arming costs on every request). */
+  timeoutMs: number;
 };
+
+/** Sets a connection's inactivity timeout unless it already has that one. */
+export function setUpstreamTimeout(up: Upstream, ms: number): void {
+  if (up.timeoutMs === ms) return;
+  up.timeoutMs = ms;
+  up.socket.setTimeout(ms);
+}
 
 export class UpstreamPool {
   #idle = new Map<string, Upstream[]>();
@@ -56,7 +69,7 @@ export class UpstreamPool {
       up.socket.destroy();
       return;
     }
-    up.socket.setTimeout(idleMs);
+    setUpstreamTimeout(up, idleMs);
     list.push(up);
   }
 
@@ -67,7 +80,7 @@ export class UpstreamPool {
 
   #open(endpoint: Endpoint, key: string): Upstream {
     const socket = connect({ host: endpoint.address, port: endpoint.port, noDelay: true });
-    const up: Upstream = { socket, key, reused: false, onData: undefined, onClose: undefined, onTimeout: undefined, onDrain: undefined };
+    const up: Upstream = { socket, key, reused: false, onData: undefined, onClose: undefined, onTimeout: undefined, onDrain: undefined, timeoutMs: 0 };
     let failure: Error | undefined;
     socket.on('data', (chunk: Buffer) => {
       if (up.onData) up.onData(chunk);
