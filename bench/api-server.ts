@@ -170,7 +170,7 @@ export async function startBenchServer(options: StartOptions = {}): Promise<Benc
   const nodeArgs = [...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), ...(options.nodeArgs ?? [])];
   const child = spawn(
     process.execPath,
-    [...nodeArgs, join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--port', '0', '--no-agent'],
+    [...nodeArgs, join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--port', '0', '--no-agent', '--disable-controller-manager'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKIFF_LOG: process.env.SKIFF_LOG ?? 'warn' } },
   );
   const stopChild = async () => {

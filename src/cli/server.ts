@@ -33,6 +33,7 @@ Options:
   --datastore sqlite|etcd store backend (default sqlite)
   --etcd-endpoints URLS   etcd endpoints, comma-separated (with --datastore etcd)
   --no-agent              run the control plane only
+  --disable-controller-manager  serve the API only: no controllers, no scheduler (for API benchmarks)
   --cluster-cidr CIDR     pod network (default 10.244.0.0/16)
   --service-cidr CIDR     Service IPs (default 10.96.0.0/12)
   --cluster-domain NAME   cluster DNS domain (default cluster.local)
@@ -59,6 +60,8 @@ export type ServerOptions = {
   datastore: string;
   etcdEndpoints: string[];
   agent: boolean;
+  /** Run the controller manager (controllers and scheduler); off with --disable-controller-manager. */
+  controllers: boolean;
   clusterCidr: string;
   serviceCidr: string;
   clusterDomain: string;
@@ -84,6 +87,7 @@ export function parseServerArgs(argv: string[]): ServerOptions {
       datastore: { type: 'string', default: 'sqlite' },
       'etcd-endpoints': { type: 'string' },
       'no-agent': { type: 'boolean', default: false },
+      'disable-controller-manager': { type: 'boolean', default: false },
       'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
       'service-cidr': { type: 'string', default: '10.96.0.0/12' },
       'cluster-domain': { type: 'string', default: 'cluster.local' },
@@ -131,6 +135,7 @@ export function parseServerArgs(argv: string[]): ServerOptions {
     datastore: values.datastore!,
     etcdEndpoints: (values['etcd-endpoints'] ?? '').split(',').filter(Boolean),
     agent: !values['no-agent'],
+    controllers: !values['disable-controller-manager'],
     clusterCidr: values['cluster-cidr']!,
     serviceCidr: values['service-cidr']!,
     clusterDomain: values['cluster-domain']!,
@@ -227,15 +232,17 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
   print(`skiff server: join token ${joinTokenPath}`);
   // --- controllers (namespace lifecycle, garbage collector): clients of the API like any other ---
   const controllerClient = createClient({ server: api.url, caPem: tls.caPem, token: adminToken });
-  const controllers = startControllers({
-    client: controllerClient,
-    signal,
-    nodeName: options.nodeName,
-    log: log.child('controllers'),
-    settings: { clusterCaPem: tls.caPem, nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs, clusterCidr: options.clusterCidr },
-  })
-    .catch((err) => log.error('controllers stopped', { err }))
-    .finally(() => controllerClient.close());
+  const controllers = options.controllers
+    ? startControllers({
+        client: controllerClient,
+        signal,
+        nodeName: options.nodeName,
+        log: log.child('controllers'),
+        settings: { clusterCaPem: tls.caPem, nodeMonitorGracePeriodMs: options.nodeMonitorGracePeriodMs, clusterCidr: options.clusterCidr },
+      })
+        .catch((err) => log.error('controllers stopped', { err }))
+        .finally(() => controllerClient.close())
+    : Promise.resolve(controllerClient.close());
   // --- end controllers ---
   // --- node agent (embedded unless --no-agent): a client of the API with the join token, as `skiff agent` is ---
   let agentStopped: Promise<unknown> = Promise.resolve();
