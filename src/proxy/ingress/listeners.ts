@@ -31,6 +31,8 @@ export type ListenerOptions = {
   bind: string;
   /** Share the ports with other listeners (worker threads) through SO_REUSEPORT; the kernel spreads connections. */
   reusePort?: boolean;
+  /** Idle limit on upstream connections (default UPSTREAM_IDLE_TIMEOUT_MS). */
+  upstreamTimeoutMs?: number;
   log?: Logger;
 };
 
@@ -60,7 +62,7 @@ function listen(server: NetServer, port: number, bind: string, reusePort: boolea
 }
 
 export async function startListeners(options: ListenerOptions): Promise<Listeners> {
-  const { pick, certs, log } = options;
+  const { pick, certs, log, upstreamTimeoutMs } = options;
   const pool = new UpstreamPool();
   const agent = new Agent({ keepAlive: true, maxFreeSockets: AGENT_MAX_FREE_SOCKETS, scheduling: 'lifo' });
   const sockets = new Set<Socket>();
@@ -72,16 +74,16 @@ export async function startListeners(options: ListenerOptions): Promise<Listener
     if (pending) socket.unshift(pending);
     server.emit('connection', socket);
   };
-  const plainFallback = handOffTo(fallbackServer(createProxyHandlers({ pick, agent, proto: 'http', log })));
-  const secureFallback = handOffTo(fallbackServer(createProxyHandlers({ pick, agent, proto: 'https', log })));
+  const plainFallback = handOffTo(fallbackServer(createProxyHandlers({ pick, agent, proto: 'http', upstreamTimeoutMs, log })));
+  const secureFallback = handOffTo(fallbackServer(createProxyHandlers({ pick, agent, proto: 'https', upstreamTimeoutMs, log })));
   const httpServer = createNetServer({ noDelay: true }, (socket) => {
     track(socket);
-    serveConnection(socket, { pick, pool, proto: 'http', handOff: plainFallback, log });
+    serveConnection(socket, { pick, pool, proto: 'http', handOff: plainFallback, upstreamTimeoutMs, log });
   });
   const httpsServer = createTlsServer({ ...certs.serverOptions(), ALPNProtocols: ['http/1.1'], handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, (socket) => {
     track(socket);
     socket.setNoDelay(true);
-    serveConnection(socket, { pick, pool, proto: 'https', handOff: secureFallback, log });
+    serveConnection(socket, { pick, pool, proto: 'https', handOff: secureFallback, upstreamTimeoutMs, log });
   });
   httpsServer.on('tlsClientError', (err) => log?.debug('TLS handshake failed', { err: err.message }));
   const close = async () => {
