@@ -47,7 +47,7 @@ test('parseResponseHead: framing, keep-alive and its hint', () => {
   assert.deepEqual([old.contentLength, old.keepAlive], [-1, false]);
   const chunked = parseResponseHead(head('HTTP/1.1 404 Not Found', 'Transfer-Encoding: chunked', 'Content-Length: 3', 'Connection: close'))!;
   assert.deepEqual([chunked.contentLength, chunked.chunked, chunked.keepAlive], [-1, true, false]);
-  assert.equal(parseResponseHead(head('HTTP/1.1 204')).reason, '');
+  assert.equal(parseResponseHead(head('HTTP/1.1 204'))?.reason, '');
   assert.equal(parseResponseHead('HTTP/2 200 OK'), undefined);
   assert.equal(parseResponseHead(head('HTTP/1.1 200 OK', 'Content-Length: 1', 'Content-Length: 2')), undefined);
 });
