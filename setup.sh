@@ -16,6 +16,8 @@ needed+=([nft]=nftables [iptables]=iptables)
 needed+=([conntrack]=conntrack [wrk]=wrk [curl]=curl)
 # DNS benchmark (bench/dns.ts): dnsperf drives the load, dnsmasq is the baseline server
 needed+=([dnsperf]=dnsperf [dnsmasq]=dnsmasq-base)
+# ingress benchmark (bench/ingress.ts, with wrk above): HAProxy is the baseline proxy and serves the backends
+needed+=([haproxy]=haproxy)
 # A Node.js from elsewhere (e.g. NodeSource) brings its own npm; Debian's npm would conflict with it.
 command -v npm >/dev/null 2>&1 || needed[npm]="nodejs npm"
 missing=()
