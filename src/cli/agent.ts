@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { connect } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { importImageDir, LocalImageStore } from '../agent/images/index.ts';
+import { runImageGc } from '../agent/kubelet/image-gc.ts';
 import { type Agent, preflight, preflightMessage, runcVersion, startAgent } from '../agent/kubelet/index.ts';
 import { BridgeNetwork } from '../agent/network/index.ts';
 import { agentStreaming } from '../agent/streaming/index.ts';
@@ -102,6 +103,7 @@ export async function runNodeAgent(o: NodeAgentOptions): Promise<Agent> {
       o.streaming &&
       agentStreaming({ dataDir: o.dataDir, tls: o.streaming.tls, bind: o.nodeIp, port: o.streaming.port ?? 0, signal: o.signal, log: o.log.child('streaming') }),
   });
+  runImageGc({ images, pods: () => agent.pods(), signal: o.signal, log: o.log.child('images') });
   // --- service proxy (Service VIPs and NodePorts in this node's kernel) ---
   const proxy = await startServiceProxy({
     client: o.client,
