@@ -112,6 +112,7 @@ export function serveConnection(socket: Socket, options: FastPathOptions): void 
     socket.off('close', onClose);
     socket.off('drain', onDrain);
     socket.setTimeout(0);
+    socket.resume(); // node:http expects a flowing socket; the data flows on the next tick, after its listeners are on
     const buffered = pending;
     pending = undefined;
     options.handOff(socket, buffered);
@@ -175,10 +176,12 @@ export function serveConnection(socket: Socket, options: FastPathOptions): void 
     up.onTimeout = () => up.socket.destroy(new UpstreamFailure('upstream timed out'));
     up.onDrain = () => socket.resume();
     setUpstreamTimeout(up, upstreamTimeoutMs);
-    up.socket.cork();
-    up.socket.write(ex.text, 'latin1');
     const initial = pending && !ex.body.done ? pending : undefined;
-    if (initial) {
+    if (!initial) {
+      up.socket.write(ex.text, 'latin1');
+    } else {
+      up.socket.cork();
+      up.socket.write(ex.text, 'latin1');
       const n = ex.body.take(initial, 0);
       if (ex.body.failed) {
         up.socket.uncork();
@@ -187,8 +190,8 @@ export function serveConnection(socket: Socket, options: FastPathOptions): void 
       }
       up.socket.write(n === initial.length ? initial : initial.subarray(0, n));
       pending = n < initial.length ? initial.subarray(n) : undefined;
+      up.socket.uncork();
     }
-    up.socket.uncork();
     if (pending) socket.pause();
   }
 
