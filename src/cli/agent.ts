@@ -13,6 +13,7 @@ import { type Agent, preflight, preflightMessage, runcVersion, startAgent } from
 import { BridgeNetwork } from '../agent/network/index.ts';
 import { agentStreaming } from '../agent/streaming/index.ts';
 import { createRuncRuntime } from '../agent/runtime/runtime.ts';
+import { addDnsAddress, startClusterDns } from '../dns/index.ts';
 import { startServiceProxy } from '../proxy/index.ts';
 import { type Client, createClient } from '../client/index.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
@@ -67,6 +68,8 @@ export type NodeAgentOptions = {
   serviceCidr?: string;
   clusterDns: string[];
   clusterDomain: string;
+  /** Forward names outside the cluster to the node's resolvers (off with --no-upstream-dns). */
+  upstreamDns?: boolean;
   controlPlane: boolean;
   clusterCaPem?: string;
   /** The agent's streaming port (logs, exec, port-forward, stats): cluster CA and this node's serving certificate; port 0 = any free port. */
@@ -115,7 +118,19 @@ export async function runNodeAgent(o: NodeAgentOptions): Promise<Agent> {
     log: o.log.child('proxy'),
   });
   // --- end service proxy ---
-  return { ...agent, stopped: Promise.all([agent.stopped, proxy.stopped]).then(() => undefined) };
+  // --- cluster DNS at the kube-dns address in this node's network namespace, where pods' resolv.conf points ---
+  const dnsAddress = o.clusterDns[0];
+  await addDnsAddress({ address: dnsAddress });
+  const dns = await startClusterDns({
+    client: o.client,
+    listen: [{ address: dnsAddress, port: 53 }],
+    clusterDomain: o.clusterDomain,
+    upstream: o.upstreamDns ?? true,
+    signal: o.signal,
+    log: o.log.child('dns'),
+  });
+  // --- end cluster DNS ---
+  return { ...agent, stopped: Promise.all([agent.stopped, proxy.stopped, dns.closed]).then(() => undefined) };
 }
 
 /** sha256 of a certificate's DER, hex: what a K10 token names. */

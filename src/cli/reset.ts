@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resetNodeNetwork } from '../agent/network/index.ts';
 import { resetRuntime } from '../agent/runtime/index.ts';
+import { removeDnsAddress } from '../dns/index.ts';
 import { resetServiceProxy } from '../proxy/index.ts';
 import { defaultDataDir } from './paths.ts';
 
@@ -49,6 +50,10 @@ export async function resetNode(dataDir: string, log: (line: string) => void = (
   await resetServiceProxy().then(
     () => log('service proxy rules removed'),
     (err) => log(`service proxy: ${err instanceof Error ? err.message : err}`),
+  );
+  await removeDnsAddress().then(
+    () => log('cluster DNS address removed'),
+    (err) => log(`dns: ${err instanceof Error ? err.message : err}`),
   );
   const mounts = mountsUnder(dataDir);
   for (const point of mounts) await umount(point);

@@ -259,6 +259,7 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
       clusterCidr: options.clusterCidr,
       serviceCidr: options.serviceCidr,
       clusterDns: [nthServiceIp(options.serviceCidr, 10)],
+      upstreamDns: options.upstreamDns,
       clusterDomain: options.clusterDomain,
       controlPlane: true,
       clusterCaPem: tls.caPem,
