@@ -13,7 +13,7 @@ import { allowAuthenticated, bearerToken, type TokenEntry, tokenAuthenticator } 
 import { bootstrap } from './bootstrap.ts';
 import type { TlsMaterial } from './certs.ts';
 import { watchCrds } from './crd-serving.ts';
-import type { ApiDeps, SubresourceHandler } from './http/deps.ts';
+import type { ApiDeps, NonResourceHandler, SubresourceHandler } from './http/deps.ts';
 import { createRequestHandler } from './http/server.ts';
 import { serveUpgrades } from './node-proxy/upgrade.ts';
 import { createOpenApiDocs } from './openapi/index.ts';
@@ -48,6 +48,8 @@ export type ApiServer = {
   registry: ResourceRegistry;
   /** Serves connect-style subresources (pods/log, pods/exec, …) once an agent registers them; a 'group/plural' key serves a whole resource (metrics.k8s.io). */
   subresources: Map<string, SubresourceHandler>;
+  /** Skiff-specific non-resource paths (authenticated; authorization is the handler's). */
+  nonResource: Map<string, NonResourceHandler>;
   objects: ObjectService;
   store: Store;
   closed: Promise<void>;
@@ -84,6 +86,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   let ready = false;
   const subresources = new Map<string, SubresourceHandler>();
+  const nonResource = new Map<string, NonResourceHandler>();
   const deps: ApiDeps = {
     registry,
     objects,
@@ -97,6 +100,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     serverSideApply: (args) => serverSideApply({ ...args, schemas }),
     openapi: createOpenApiDocs(registry, schemas),
     subresources,
+    nonResource,
     tokenIssuer,
     isReady: () => ready,
     log,
@@ -124,5 +128,5 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   await bootstrap({ registry, objects, log, services: { serviceCidr, apiPort: port, advertiseAddress } });
   await watchCrds({ registry, schemas, objects, store, signal, log });
   ready = true;
-  return { url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, port, registry, subresources, objects, store, closed };
+  return { url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, port, registry, subresources, nonResource, objects, store, closed };
 }

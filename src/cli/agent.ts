@@ -17,6 +17,7 @@ import { addDnsAddress, startClusterDns } from '../dns/index.ts';
 import { startServiceProxy } from '../proxy/index.ts';
 import { type Client, createClient } from '../client/index.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
+import { requestServingCert } from './agent-cert.ts';
 import { defaultDataDir } from './paths.ts';
 
 const USAGE = `Usage: skiff agent --server URL --token TOKEN [options]
@@ -239,12 +240,16 @@ export async function runAgent(argv: string[], signal: AbortSignal): Promise<num
     userAgent: 'skiff-agent/v0.1.0',
   });
   const nodeName = values['node-name'] ?? hostname().toLowerCase();
+  const nodeIp = values['node-ip'] ?? defaultNodeIp();
   try {
+    // The streaming port (kubectl logs/exec/port-forward) serves a certificate the API server signs for this node.
+    const serving = await requestServingCert({ server: values.server, caPem: trust.caPem, token: trust.token, nodeName, nodeIp });
     const agent = await runNodeAgent({
       client,
       dataDir,
       nodeName,
-      nodeIp: values['node-ip'] ?? defaultNodeIp(),
+      nodeIp,
+      streaming: { tls: { caPem: trust.caPem, ...serving } },
       clusterCidr: values['cluster-cidr']!,
       clusterDns: [values['cluster-dns']!],
       clusterDomain: values['cluster-domain']!,

@@ -7,7 +7,7 @@ import { startApiServer } from '../apiserver/index.ts';
 import { ADMIN_USER, NODE_GROUP, loadOrCreateJoinToken, loadOrCreateToken } from '../apiserver/auth.ts';
 import { ensureTls } from '../apiserver/certs.ts';
 import { writeKubeconfig } from '../apiserver/kubeconfig.ts';
-import { ensureAgentClientCert, issueAgentServingCert, registerNodeProxy } from '../apiserver/node-proxy/index.ts';
+import { ensureAgentClientCert, issueAgentServingCert, registerNodeProxy, registerServingCertSigning } from '../apiserver/node-proxy/index.ts';
 import { MAX_SIMULATED_NODES, startSimulatedNodes } from '../agent/simulated/index.ts';
 import { createClient } from '../client/index.ts';
 import { startClusterDns } from '../dns/index.ts';
@@ -226,6 +226,8 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
   // Node streaming (logs, exec, attach, port-forward, top): the API server calls agents with its own client certificate.
   const tlsDir = join(options.dataDir, 'tls');
   registerNodeProxy(api, { caPem: tls.caPem, ...(await ensureAgentClientCert(tlsDir)) });
+  // Joining agents get their streaming serving certificates signed here, with the join token.
+  registerServingCertSigning(api, tlsDir);
   const kubeconfigPath = join(options.dataDir, 'kubeconfig.yaml');
   writeKubeconfig(kubeconfigPath, { server: api.url, caPem: tls.caPem, token: adminToken });
   print(`skiff server: kubeconfig ${kubeconfigPath}`);

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../api/types.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Store } from '../../store/types.ts';
+import type { UserInfo } from '../resources/context.ts';
 import type { Authenticator, Authorizer } from '../auth.ts';
 import type { TokenIssuer } from '../serviceaccount/jwt.ts';
 import type { ResourceDef } from '../registry/types.ts';
@@ -35,6 +36,9 @@ export type SubresourceHandler = (args: {
   query: URLSearchParams;
 }) => Promise<void>;
 
+/** Serves a skiff-specific non-resource path (any method) for an authenticated user. */
+export type NonResourceHandler = (args: { req: IncomingMessage; res: ServerResponse; user: UserInfo }) => Promise<void>;
+
 export type OpenApiDocs = {
   v2(): { body: string; etag: string };
   /** The same v2 document as gnostic's openapi.v2.Document protobuf (what kubectl asks for). */
@@ -56,6 +60,8 @@ export type ApiDeps = {
   serverSideApply(args: ApplyArgs): KubeObject;
   openapi: OpenApiDocs;
   subresources: Map<string, SubresourceHandler>;
+  /** Non-resource paths served by handlers registered after start (e.g. node serving-certificate signing). */
+  nonResource: Map<string, NonResourceHandler>;
   /** Signs service-account tokens (serviceaccounts/token); absent = not served. */
   tokenIssuer?: TokenIssuer;
   /** Resolves once the server may report ready (/readyz). */

@@ -60,6 +60,8 @@ async function handle(deps: ApiDeps, req: IncomingMessage, res: ServerResponse):
     throw errors.forbidden(`User "${user.name}" cannot ${info.verb} resource "${info.resource}" in API group "${info.group}"${info.namespace ? ` in the namespace "${info.namespace}"` : ''}${decision.reason ? `: ${decision.reason}` : ''}`);
   }
   if (info.isResourceRequest) return handleResourceRequest(deps, req, res, info, url.searchParams, user);
+  const extra = deps.nonResource.get(path);
+  if (extra) return extra({ req, res, user });
   if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed();
   return handleNonResource(deps, req, res, path);
 }

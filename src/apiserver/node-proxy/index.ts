@@ -19,3 +19,4 @@ export function registerNodeProxy(api: Pick<ApiServer, 'objects' | 'registry' | 
   for (const [key, handler] of [...podStreamHandlers(deps), ...metricsHandlers(deps)]) api.subresources.set(key, handler);
   for (const def of METRICS_DEFS) api.registry.put(def);
 }
+export { NODE_SERVING_CERT_PATH, registerServingCertSigning } from './serving-cert-endpoint.ts';
