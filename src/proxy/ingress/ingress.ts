@@ -83,11 +83,13 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
   };
   // Workers get the table, the endpoints it names and the certificates, once per burst of changes.
   let postPending = false;
+  const snapshot = (): ProxySnapshot => {
+    const endpoints = new Map(tableBackends(table).map((ref) => [backendKey(ref), pools.endpoints(ref)]));
+    return { ready, table, endpoints, tls: certs.snapshot() };
+  };
   const post = () => {
     postPending = false;
-    if (!workers) return;
-    const endpoints = new Map(tableBackends(table).map((ref) => [backendKey(ref), pools.endpoints(ref)]));
-    workers.post({ ready, table, endpoints, tls: certs.snapshot() } satisfies ProxySnapshot);
+    workers?.post(snapshot());
   };
   const schedulePost = () => {
     if (postPending || !workers) return;
@@ -146,22 +148,18 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
     reusePort: workerCount > 0,
     log,
   });
-  if (workerCount > 0) {
-    try {
-      workers = await startProxyWorkers({
-        count: workerCount,
-        httpPort: listeners.http.port,
-        httpsPort: listeners.https.port,
-        bind: options.bind,
-        defaultCert,
-        log,
-      });
-    } catch (err) {
-      await listeners.close();
-      throw err;
-    }
-    schedulePost();
-  }
+  // Workers join in the background: the main thread already serves every connection until they listen.
+  const workersStarted =
+    workerCount > 0
+      ? startProxyWorkers({ count: workerCount, httpPort: listeners.http.port, httpsPort: listeners.https.port, bind: options.bind, defaultCert, snapshot: snapshot(), log }).then(
+          (started) => {
+            if (signal.aborted) return started.stop();
+            workers = started;
+            schedulePost();
+          },
+          (err: Error) => log?.warn('ingress worker threads not started; the main thread serves alone', { err: err.message }),
+        )
+      : Promise.resolve();
 
   // The default class, through the API; retried in the background while the API is unavailable.
   const classCreated = (async () => {
@@ -198,6 +196,7 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
   const closed = new Promise<void>((resolve) => {
     const stop = async () => {
       statusQueue.shutDown();
+      await workersStarted;
       await Promise.all([listeners.close(), workers?.stop(), classCreated, statusDone.catch(() => {})]);
       resolve();
     };

@@ -13,25 +13,32 @@ const router = snapshotRouter();
 const certs = new CertificateStore({ defaultCert: setup.defaultCert, log });
 const port = parentPort!;
 
+let listeners: ReturnType<typeof startListeners> | undefined;
+
+// Listening starts with the first snapshot, so no connection meets an empty routing table.
+function listen(): ReturnType<typeof startListeners> {
+  const started = startListeners({
+    pick: router.pick,
+    certs,
+    httpPort: setup.httpPort,
+    httpsPort: setup.httpsPort,
+    bind: setup.bind,
+    reusePort: true,
+    log,
+  });
+  started.then(
+    () => port.postMessage({ type: 'listening' }),
+    (err: Error) => port.postMessage({ type: 'failed', message: err.message }),
+  );
+  return started;
+}
+
 port.on('message', (message: WorkerMessage) => {
   if (message.type === 'snapshot') {
     router.load(message.snapshot);
     certs.loadSnapshot(message.snapshot.tls);
+    listeners ??= listen();
   } else if (message.type === 'stop') {
-    void listeners.then((l) => l.close()).then(() => port.close());
+    void (listeners ?? Promise.resolve(undefined)).then((l) => l?.close()).then(() => port.close());
   }
 });
-
-const listeners = startListeners({
-  pick: router.pick,
-  certs,
-  httpPort: setup.httpPort,
-  httpsPort: setup.httpsPort,
-  bind: setup.bind,
-  reusePort: true,
-  log,
-});
-listeners.then(
-  () => port.postMessage({ type: 'listening' }),
-  (err: Error) => port.postMessage({ type: 'failed', message: err.message }),
-);

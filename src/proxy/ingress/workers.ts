@@ -26,6 +26,8 @@ export async function startProxyWorkers(options: {
   httpsPort: number;
   bind: string;
   defaultCert: Pem;
+  /** What the workers route by until the next post (they listen once they have it). */
+  snapshot: ProxySnapshot;
   log?: Logger;
 }): Promise<ProxyWorkers> {
   const workers: Worker[] = [];
@@ -34,6 +36,7 @@ export async function startProxyWorkers(options: {
     const setup: WorkerSetup = { index, httpPort: options.httpPort, httpsPort: options.httpsPort, bind: options.bind, defaultCert: options.defaultCert };
     const worker = new Worker(new URL('./proxy-worker.ts', import.meta.url), { workerData: setup });
     workers.push(worker);
+    worker.postMessage({ type: 'snapshot', snapshot: options.snapshot } satisfies WorkerMessage);
     started.push(
       new Promise((resolve, reject) => {
         worker.once('error', reject);
