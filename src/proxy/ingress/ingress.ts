@@ -145,7 +145,7 @@ export async function startIngress(options: IngressOptions): Promise<IngressServ
     httpPort: options.httpPort,
     httpsPort: options.httpsPort,
     bind: options.bind,
-    reusePort: workerCount > 0,
+    reusePort: workerCount > 0 ? 'first' : undefined,
     log,
   });
   // Workers join in the background: the main thread already serves every connection until they listen.

@@ -29,8 +29,13 @@ export type ListenerOptions = {
   httpPort: number;
   httpsPort: number;
   bind: string;
-  /** Share the ports with other listeners (worker threads) through SO_REUSEPORT; the kernel spreads connections. */
-  reusePort?: boolean;
+  /**
+   * Share the ports with other listeners (worker threads) through SO_REUSEPORT;
+   * the kernel spreads connections. 'first' checks the ports are free before
+   * (so a second skiff on the same address fails instead of splitting traffic
+   * with the first); 'join' binds beside a 'first'.
+   */
+  reusePort?: 'first' | 'join';
   /** Idle limit on upstream connections (default UPSTREAM_IDLE_TIMEOUT_MS). */
   upstreamTimeoutMs?: number;
   log?: Logger;
@@ -49,6 +54,14 @@ function fallbackServer(handlers: ReturnType<typeof createProxyHandlers>): Serve
     else socket.destroy();
   });
   return server;
+}
+
+/** Fails with EADDRINUSE when something already listens on the port (SO_REUSEPORT listeners included). */
+async function checkFree(port: number, bind: string): Promise<void> {
+  if (port === 0) return;
+  const probe = createNetServer();
+  await listen(probe, port, bind, false);
+  await new Promise((r) => probe.close(r));
 }
 
 function listen(server: NetServer, port: number, bind: string, reusePort: boolean): Promise<AddressInfo> {
@@ -96,7 +109,11 @@ export async function startListeners(options: ListenerOptions): Promise<Listener
     pool.destroy();
     agent.destroy();
   };
-  const reusePort = options.reusePort ?? false;
+  const reusePort = options.reusePort !== undefined;
+  if (options.reusePort === 'first') {
+    await checkFree(options.httpPort, options.bind);
+    await checkFree(options.httpsPort, options.bind);
+  }
   const http = await listen(httpServer, options.httpPort, options.bind, reusePort);
   const https = await listen(httpsServer, options.httpsPort, options.bind, reusePort).catch(async (err) => {
     await new Promise((r) => httpServer.close(r));

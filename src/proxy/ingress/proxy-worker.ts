@@ -23,7 +23,7 @@ function listen(): ReturnType<typeof startListeners> {
     httpPort: setup.httpPort,
     httpsPort: setup.httpsPort,
     bind: setup.bind,
-    reusePort: true,
+    reusePort: 'join',
     log,
   });
   started.then(

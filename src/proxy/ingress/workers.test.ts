@@ -56,7 +56,7 @@ test('a worker thread shares the port and follows posted snapshots', { timeout: 
     httpPort: 0,
     httpsPort: 0,
     bind: '127.0.0.1',
-    reusePort: true,
+    reusePort: 'first',
   });
   const routed: ProxySnapshot = {
     ready: true,
@@ -66,6 +66,11 @@ test('a worker thread shares the port and follows posted snapshots', { timeout: 
   };
   const workers = await startProxyWorkers({ count: 1, httpPort: main.http.port, httpsPort: main.https.port, bind: '127.0.0.1', defaultCert, snapshot: routed });
   try {
+    // A second ingress on the same address and port is refused rather than splitting the traffic.
+    await assert.rejects(
+      startListeners({ pick: () => ({ status: 404 }), certs: new CertificateStore({ defaultCert }), httpPort: main.http.port, httpsPort: 0, bind: '127.0.0.1', reusePort: 'first' }),
+      /EADDRINUSE/,
+    );
     const answers = new Set<number>();
     for (let i = 0; i < 40 && answers.size < 2; i++) answers.add(await status(main.http.port, 'a.example'));
     assert.deepEqual([...answers].sort(), [200, 404]);
