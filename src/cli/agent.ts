@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { importImageDir, LocalImageStore } from '../agent/images/index.ts';
 import { runImageGc } from '../agent/kubelet/image-gc.ts';
 import { type Agent, preflight, preflightMessage, runcVersion, startAgent } from '../agent/kubelet/index.ts';
-import { BridgeNetwork } from '../agent/network/index.ts';
+import { BridgeNetwork, startHostGwRoutes } from '../agent/network/index.ts';
 import { agentStreaming } from '../agent/streaming/index.ts';
 import { createRuncRuntime } from '../agent/runtime/runtime.ts';
 import { addDnsAddress, startClusterDns } from '../dns/index.ts';
@@ -107,6 +107,8 @@ export async function runNodeAgent(o: NodeAgentOptions): Promise<Agent> {
       o.streaming &&
       agentStreaming({ dataDir: o.dataDir, tls: o.streaming.tls, bind: o.nodeIp, port: o.streaming.port ?? 0, signal: o.signal, log: o.log.child('streaming') }),
   });
+  // Routes to the other nodes' pod CIDRs (flannel host-gw style): pods reach pods on every node.
+  const routes = startHostGwRoutes({ client: o.client, nodeName: o.nodeName, signal: o.signal, log: o.log.child('routes') });
   runImageGc({ images, pods: () => agent.pods(), signal: o.signal, log: o.log.child('images') });
   // --- service proxy (Service VIPs and NodePorts in this node's kernel) ---
   const proxy = await startServiceProxy({
@@ -131,7 +133,7 @@ export async function runNodeAgent(o: NodeAgentOptions): Promise<Agent> {
     log: o.log.child('dns'),
   });
   // --- end cluster DNS ---
-  return { ...agent, stopped: Promise.all([agent.stopped, proxy.stopped, dns.closed]).then(() => undefined) };
+  return { ...agent, stopped: Promise.all([agent.stopped, proxy.stopped, dns.closed, routes.stopped]).then(() => undefined) };
 }
 
 /** sha256 of a certificate's DER, hex: what a K10 token names. */

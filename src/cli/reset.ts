@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { resetNodeNetwork } from '../agent/network/index.ts';
+import { resetHostGwRoutes, resetNodeNetwork } from '../agent/network/index.ts';
 import { resetRuntime } from '../agent/runtime/index.ts';
 import { removeDnsAddress } from '../dns/index.ts';
 import { resetServiceProxy } from '../proxy/index.ts';
@@ -46,6 +46,10 @@ export async function resetNode(dataDir: string, log: (line: string) => void = (
   await resetNodeNetwork(dataDir).then(
     () => log('pod networks, bridge and firewall rules removed'),
     (err) => log(`network: ${err instanceof Error ? err.message : err}`),
+  );
+  await resetHostGwRoutes().then(
+    () => log('routes to other nodes removed'),
+    (err) => log(`routes: ${err instanceof Error ? err.message : err}`),
   );
   await resetServiceProxy().then(
     () => log('service proxy rules removed'),
