@@ -30,7 +30,8 @@ const HEADERS: [string, RegExp][] = [
 describe('every built-in kind', () => {
   let s: TestServer;
   before(async () => {
-    s = await startServer();
+    // The fixture makes the `skiff` IngressClass itself; the server's ingress would create it first.
+    s = await startServer(['--disable-ingress']);
   });
   after(async () => {
     await s?.stop();
