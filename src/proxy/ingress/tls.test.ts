@@ -104,6 +104,16 @@ describe('CertificateStore over a real TLS server', () => {
     assert.equal(await peerCn('one.apps.example'), 'wildcard');
     assert.equal(await peerCn('other.example'), DEFAULT_CERT_CN);
     assert.equal(await peerCn(undefined), DEFAULT_CERT_CN);
+    // A worker thread's store gets the same certificates from a snapshot, and keeps its contexts across snapshots.
+    const copy = new CertificateStore({ defaultCert: await selfSignedCertificate(DEFAULT_CERT_CN) });
+    const snap = store.snapshot();
+    assert.deepEqual(snap.hosts.map(([h]) => h).sort(), ['*.apps.example', 'shop.example']);
+    copy.loadSnapshot(snap);
+    const shopContext = copy.contextFor('shop.example');
+    assert.notEqual(shopContext, copy.contextFor('other.example'));
+    assert.equal(copy.contextFor('x.apps.example'), copy.contextFor('y.apps.example'));
+    copy.loadSnapshot(store.snapshot());
+    assert.equal(copy.contextFor('shop.example'), shopContext);
     assert.ok(store.references('default/shop'));
     assert.ok(!store.references('default/other'));
 

@@ -92,6 +92,8 @@ export class CertificateStore {
   /** namespace/name → the context made from that Secret's version (undefined when unusable). */
   #loaded = new Map<string, Loaded>();
   #referenced = new Set<string>();
+  /** Contexts made by loadSnapshot, by certificate and key. */
+  #byPem = new Map<string, SecureContext>();
   #assigned: { hosts: Map<string, string>; fallback?: string } = { hosts: new Map() };
   #log: Logger | undefined;
   /** The default certificate, also for the server's own options: clients that send no SNI get it. */
@@ -144,18 +146,20 @@ export class CertificateStore {
   /** Replaces the SNI map with certificates from another store's snapshot. */
   loadSnapshot(snapshot: TlsSnapshot): void {
     const contexts = new Map<string, SecureContext>();
+    // Snapshots come after every endpoint change too: contexts are kept while their certificate stays.
+    const previous = this.#byPem;
     const byPem = new Map<string, SecureContext>();
     const contextOf = (p: Pem) => {
-      let ctx = byPem.get(p.certPem);
-      if (!ctx) {
-        ctx = createSecureContext({ cert: p.certPem, key: p.keyPem });
-        byPem.set(p.certPem, ctx);
-      }
+      const key = p.certPem + p.keyPem;
+      let ctx = byPem.get(key) ?? previous.get(key);
+      if (!ctx) ctx = createSecureContext({ cert: p.certPem, key: p.keyPem });
+      byPem.set(key, ctx);
       return ctx;
     };
     for (const [host, p] of snapshot.hosts) contexts.set(host, contextOf(p));
     this.#hosts = contexts;
     this.#fallback = snapshot.fallback ? contextOf(snapshot.fallback) : undefined;
+    this.#byPem = byPem;
   }
 
   /** The context for an SNI name (the default certificate when nothing matches). */
