@@ -108,7 +108,7 @@ export async function runNodeAgent(o: NodeAgentOptions): Promise<Agent> {
       agentStreaming({ dataDir: o.dataDir, tls: o.streaming.tls, bind: o.nodeIp, port: o.streaming.port ?? 0, signal: o.signal, log: o.log.child('streaming') }),
   });
   // Routes to the other nodes' pod CIDRs (flannel host-gw style): pods reach pods on every node.
-  const routes = startHostGwRoutes({ client: o.client, nodeName: o.nodeName, signal: o.signal, log: o.log.child('routes') });
+  const routes = startHostGwRoutes({ client: o.client, nodeName: o.nodeName, nodeIp: o.nodeIp, signal: o.signal, log: o.log.child('routes') });
   runImageGc({ images, pods: () => agent.pods(), signal: o.signal, log: o.log.child('images') });
   // --- service proxy (Service VIPs and NodePorts in this node's kernel) ---
   const proxy = await startServiceProxy({

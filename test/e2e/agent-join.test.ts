@@ -5,7 +5,7 @@
 // signed with the join token; host-gw routes join the pod networks.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,8 +19,6 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const SERVER_IP = '192.0.2.1';
 const NODE2_IP = '192.0.2.2';
 const NODE2 = 'node-2';
-const NETNS = `skiff-e2e-node2-${process.pid}`;
-const NETNS_FILE = `/run/netns/${NETNS}`;
 /** veth ends: the test's namespace side and node 2's. */
 const VETH_HOST = 'sk-n2-host';
 const VETH_NODE = 'sk-n2-node';
@@ -41,8 +39,24 @@ function tool(cmd: string, args: string[]): Promise<RunResult> {
     );
   });
 }
+/** Node 2's network namespace: held by a sleeping process (no /run/netns file to collide with or leak). */
+let holder: ChildProcess | undefined;
+const netnsFile = () => `/proc/${holder!.pid}/ns/net`;
 /** A command inside node 2's network namespace (shared mount and pid namespaces: its mounts are visible here). */
-const inNode2 = (argv: string[]) => tool('nsenter', [`--net=${NETNS_FILE}`, ...argv]);
+const inNode2 = (argv: string[]) => tool('nsenter', [`--net=${netnsFile()}`, ...argv]);
+
+/** Starts the holder and waits until it is in its new network namespace. */
+async function makeNode2Netns(): Promise<void> {
+  holder = spawn('unshare', ['--net', 'sleep', 'infinity'], { stdio: 'ignore' });
+  const ours = readlinkSync('/proc/self/ns/net');
+  await eventually(async () => {
+    try {
+      return readlinkSync(netnsFile()) !== ours;
+    } catch {
+      return false;
+    }
+  }, 5000, 'node 2 network namespace');
+}
 const must = async (cmd: string, args: string[]) => {
   const r = await tool(cmd, args);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
@@ -51,7 +65,7 @@ const must = async (cmd: string, args: string[]) => {
 
 /** Starts `skiff agent` in node 2's namespace; resolves once it says ready. */
 function startAgent(args: string[]): Promise<ChildProcess> {
-  const child = spawn('nsenter', [`--net=${NETNS_FILE}`, process.execPath, join(ROOT, 'bin/skiff.js'), 'agent', ...args], {
+  const child = spawn('nsenter', [`--net=${netnsFile()}`, process.execPath, join(ROOT, 'bin/skiff.js'), 'agent', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SKIFF_LOG: process.env.SKIFF_LOG ?? 'warn' },
   });
@@ -108,8 +122,8 @@ describe('skiff agent joins a server as a second node', { skip }, () => {
   before(async () => {
     const images = await buildTestImages();
     // Node 2's namespace and the link to it: made before the server, whose node IP is this end.
-    await must('ip', ['netns', 'add', NETNS]);
-    await must('ip', ['link', 'add', VETH_HOST, 'type', 'veth', 'peer', 'name', VETH_NODE, 'netns', NETNS]);
+    await makeNode2Netns();
+    await must('ip', ['link', 'add', VETH_HOST, 'type', 'veth', 'peer', 'name', VETH_NODE, 'netns', String(holder!.pid)]);
     await must('ip', ['addr', 'add', `${SERVER_IP}/24`, 'dev', VETH_HOST]);
     await must('ip', ['link', 'set', VETH_HOST, 'up']);
     for (const argv of [
@@ -145,7 +159,7 @@ describe('skiff agent joins a server as a second node', { skip }, () => {
       await inNode2([process.execPath, join(ROOT, 'bin/skiff.js'), 'reset', '--data-dir', dir2, '--purge']);
       rmSync(dir2, { recursive: true, force: true });
     }
-    await tool('ip', ['netns', 'del', NETNS]);
+    holder?.kill('SIGKILL');
     await s?.stop();
   });
 
@@ -167,7 +181,7 @@ describe('skiff agent joins a server as a second node', { skip }, () => {
     await eventually(async () => (await inNode2(['ip', 'route', 'show', node1.spec.podCIDR])).stdout.includes(`via ${SERVER_IP}`), 10_000, 'route to node 1');
   });
 
-  test('a pod pinned to node 2 runs there and serves HTTP on its pod IP, from both nodes', async () => {
+  test('a pod pinned to node 2 runs there and serves HTTP on its pod IP: from node 2, node 1 and a pod on node 1', async () => {
     await s.k(['apply', '-f', '-'], `apiVersion: v1
 kind: Pod
 metadata: {name: web2}
@@ -196,6 +210,23 @@ spec:
     const fromNode1 = await eventually(() => httpGet(`http://${web.status.podIP}/`), 10_000, 'HTTP from node 1');
     assert.match(fromNode1, /nginx 1\.14\.2/);
     await waitRunning('logger2');
+    // Pod to pod across nodes: a pod on the server's node fetches from web2 by pod IP.
+    const node1 = (await json(['get', 'nodes'])).items.find((n: { metadata: { name: string } }) => n.metadata.name !== NODE2).metadata.name;
+    await s.k(['apply', '-f', '-'], `apiVersion: v1
+kind: Pod
+metadata: {name: client1}
+spec:
+  nodeName: ${node1}
+  terminationGracePeriodSeconds: 1
+  containers: [{name: main, image: busybox:latest, command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1; done']}]
+`);
+    await waitRunning('client1');
+    // busybox nc, not wget: the test image's static busybox wget exits 139 (SIGSEGV) here.
+    const podToPod = await eventually(async () => {
+      const r = await s.kubectl(['exec', 'client1', '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${web.status.podIP} 80`]);
+      return r.code === 0 && r.stdout;
+    }, 10_000, 'HTTP pod to pod across nodes');
+    assert.match(podToPod, /nginx 1\.14\.2/);
   });
 
   test('kubectl logs and exec reach node 2 through the server', async () => {
@@ -210,7 +241,7 @@ spec:
   });
 
   test('deleting the pods cleans up on node 2', async () => {
-    await s.k(['delete', 'pod', 'web2', 'logger2', '--wait=true', '--timeout=30s']);
+    await s.k(['delete', 'pod', 'web2', 'logger2', 'client1', '--wait=true', '--timeout=30s']);
     const containers = join(dir2, 'agent', 'containers');
     await eventually(async () => !existsSync(containers) || readdirSync(containers).length === 0, 10_000, 'containers removed');
     const netns = join(dir2, 'agent', 'netns');

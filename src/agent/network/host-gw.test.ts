@@ -19,6 +19,13 @@ test('routes every other node with a podCIDR and an InternalIP', () => {
   assert.deepEqual([...routes], [['10.244.1.0/24', '192.0.2.2']]);
 });
 
+test('no routes to simulated nodes (no pods run there) or via our own address', () => {
+  const sim = node('sim-0', '10.244.9.0/24', '198.18.1.129');
+  sim.metadata.annotations = { 'skiff.dev/simulated-node': 'true' };
+  const routes = hostGwRoutes([sim, node('twin', '10.244.2.0/24', '192.0.2.1'), node('b', '10.244.1.0/24', '192.0.2.2')], 'a', '192.0.2.1');
+  assert.deepEqual([...routes], [['10.244.1.0/24', '192.0.2.2']]);
+});
+
 test('changes: new and moved routes are replaced, gone ones removed, unchanged ones left', () => {
   const current = new Map([
     ['10.244.1.0/24', '192.0.2.2'],
