@@ -30,7 +30,8 @@ Options:
                           it also names the cluster CA, which is then fetched and checked against it
   --ca-file FILE          the cluster CA (<server data-dir>/tls/ca.crt), instead of a K10 token
   --data-dir DIR          state, images, containers (default ${defaultDataDir()})
-  --node-ip IP            this node's address (default: the first non-loopback IPv4)
+  --node-ip IP            this node's address (default: the first non-loopback IPv4); the server signs the
+                          streaming certificate only for the address the agent reaches it from
   --node-name NAME        this node's name (default: the hostname)
   --cluster-cidr CIDR     the pod network of the cluster (default 10.244.0.0/16)
   --cluster-dns IP        the cluster DNS Service address (default 10.96.0.10)
@@ -245,13 +246,19 @@ export async function runAgent(argv: string[], signal: AbortSignal): Promise<num
   const nodeIp = values['node-ip'] ?? defaultNodeIp();
   try {
     // The streaming port (kubectl logs/exec/port-forward) serves a certificate the API server signs for this node.
-    const serving = await requestServingCert({ server: values.server, caPem: trust.caPem, token: trust.token, nodeName, nodeIp });
+    // Without one the node still runs pods; only logs/exec/port-forward/top are unavailable, so say so and go on.
+    const serving = await requestServingCert({ server: values.server, caPem: trust.caPem, token: trust.token, nodeName, nodeIp }).catch(
+      (err: Error) => {
+        process.stderr.write(`skiff agent: no streaming (kubectl logs/exec/port-forward) on this node: ${err.message}\n`);
+        return undefined;
+      },
+    );
     const agent = await runNodeAgent({
       client,
       dataDir,
       nodeName,
       nodeIp,
-      streaming: { tls: { caPem: trust.caPem, ...serving } },
+      streaming: serving && { tls: { caPem: trust.caPem, ...serving } },
       clusterCidr: values['cluster-cidr']!,
       clusterDns: [values['cluster-dns']!],
       clusterDomain: values['cluster-domain']!,
