@@ -64,12 +64,16 @@ describe('deployment strategies and failures', () => {
 
     // Scaling mid-rollout spreads the change in proportion: 6 replicas + 2 surge = 8 pods, old:new stays 3:1.
     await s.k(['scale', 'deployment/stuck', '--replicas=6']);
+    let lastSeen = '';
     const sizes = await eventually(async () => {
       const sets = (await get(['rs', '-l', 'app=stuck'])).items as { metadata: { name: string; annotations: Record<string, string> }; spec: { replicas: number } }[];
+      lastSeen = JSON.stringify(sets.map((r) => [r.metadata.name, r.spec.replicas, r.metadata.annotations]));
       const old = sets.find((r) => r.metadata.name === oldRS);
       const fresh = sets.find((r) => r.metadata.name !== oldRS);
       return old?.spec.replicas === 6 && fresh?.spec.replicas === 2 ? [old, fresh] : undefined;
-    }, 20_000, 'old 6 and new 2');
+    }, 20_000, 'old 6 and new 2').catch((err) => {
+      throw new Error(`${err.message}; last seen ${lastSeen}`);
+    });
     for (const rs of sizes) {
       assert.equal(rs.metadata.annotations['deployment.kubernetes.io/desired-replicas'], '6');
       assert.equal(rs.metadata.annotations['deployment.kubernetes.io/max-replicas'], '8');
