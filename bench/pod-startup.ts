@@ -48,6 +48,8 @@ const IDLE_SETTLE_MS = 5000;
 /** Between rounds: the previous round's teardown must not overlap the next measurement. */
 const TEARDOWN_TIMEOUT_MS = 90_000;
 const POLL_MS = 100;
+/** USER_HZ, fixed at 100 on Linux. */
+const CLOCK_TICKS = 100;
 /** ip, runc delete, skiff reset: each takes well under this. */
 const COMMAND_TIMEOUT_MS = 60_000;
 
@@ -80,6 +82,31 @@ function memory(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+/** CPU seconds the process has used itself (utime + stime), or its reaped children (cutime + cstime). */
+function cpuSeconds(pid: number, whose: 'self' | 'children' = 'self'): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // Fields 14-17 of stat(5), counted after the command name; clock ticks of 1/100 s on Linux.
+  const at = whose === 'self' ? 11 : 13;
+  return (Number(fields[at]) + Number(fields[at + 1])) / CLOCK_TICKS;
+}
+
+/** The pid of the process whose command line contains `text`. */
+function pidWith(text: string): number | undefined {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text) && Number(pid) !== process.pid) return Number(pid);
+    } catch {}
+  }
+  return undefined;
+}
+
+/** Busy CPU seconds of the whole machine (all cores; other work included). */
+function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait.
+  return (ticks.reduce((a, b) => a + b, 0) - ticks[3] - ticks[4]) / CLOCK_TICKS;
 }
 
 /** Summed VmRSS (MiB) and count of the container shims (perl, named skiff-shim). */
@@ -324,10 +351,13 @@ async function main(): Promise<void> {
   });
   const rows: Row[] = [];
   const mem: { label: string; value: string }[] = [];
+  const cpuRows: { label: string; value: string }[] = [];
   try {
     const token = readFileSync(join(server.dataDir, 'token'), 'utf8').trim();
     agent = await startAgent({ server: server.url, token, dataDir: agentDir });
     const agentPid = agent.pid!;
+    const serverPid = pidWith(server.dataDir);
+    if (!serverPid) throw new Error('server process not found');
     await until('node Ready', AGENT_READY_TIMEOUT_MS, async () => {
       const node = (await api.get(refs.nodes, NODE_NAME).catch(() => undefined)) as
         | (KubeObject & { status?: { conditions?: { type: string; status: string }[] } })
@@ -349,7 +379,21 @@ async function main(): Promise<void> {
     for (const [n, rounds] of SIZES) {
       const samples: number[] = [];
       for (let r = 0; r < rounds; r++) {
+        const before = [cpuSeconds(agentPid), cpuSeconds(agentPid, 'children'), cpuSeconds(serverPid), machineBusySeconds()];
+        const t0 = performance.now();
         samples.push(...(await podBatch(api, n, String(round++))));
+        if (r === 0) {
+          const [agentCpu, childCpu, serverCpu, busy] = [
+            cpuSeconds(agentPid),
+            cpuSeconds(agentPid, 'children'),
+            cpuSeconds(serverPid),
+            machineBusySeconds(),
+          ].map((v, i) => (v - before[i]).toFixed(2));
+          cpuRows.push({
+            label: `${n} pods at once, CPU s until the last Running`,
+            value: `agent ${agentCpu}, its exited commands ${childCpu}, server ${serverCpu}, whole machine ${busy} (wall ${((performance.now() - t0) / 1000).toFixed(2)} s, 2 cores)`,
+          });
+        }
         if (n === RSS_PODS && r === 0) {
           await sleep(1000);
           const busy = memory(agentPid);
@@ -387,6 +431,7 @@ async function main(): Promise<void> {
   }
   rows.sort((a, b) => a.n - b.n || (a.what === 'agent' ? -1 : 1));
   process.stdout.write(`${summary(rows, mem)}\n`);
+  for (const c of cpuRows) process.stdout.write(`${c.label}: ${c.value}\n`);
   process.stderr.write(`(${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
 }
 
