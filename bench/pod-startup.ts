@@ -77,11 +77,15 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
   }
 }
 
-/** VmRSS and VmHWM of a process, MiB. */
-function memory(pid: number): { rss: number; hwm: number } {
+/**
+ * VmRSS, VmHWM and RssAnon of a process, MiB. RssAnon is the process's own
+ * memory; the rest of VmRSS is mostly the node binary's pages (~50 MiB),
+ * shared with every other node process on the machine.
+ */
+function memory(pid: number): { rss: number; hwm: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024 };
 }
 
 /** CPU seconds the process has used itself (utime + stime), or its reaped children (cutime + cstime). */
@@ -373,6 +377,7 @@ async function main(): Promise<void> {
     await sleep(IDLE_SETTLE_MS);
     const idle = memory(agentPid);
     mem.push({ label: 'agent VmRSS idle', value: idle.rss.toFixed(0) });
+    mem.push({ label: 'agent RssAnon idle (VmRSS less file pages)', value: idle.anon.toFixed(0) });
 
     let round = 0;
     let template: Template | undefined;
@@ -399,6 +404,7 @@ async function main(): Promise<void> {
           const busy = memory(agentPid);
           const shims = shimMemory();
           mem.push({ label: `agent VmRSS with ${n} pods running`, value: busy.rss.toFixed(0) });
+          mem.push({ label: `agent RssAnon with ${n} pods running`, value: busy.anon.toFixed(0) });
           mem.push({ label: 'agent VmHWM (peak) so far', value: busy.hwm.toFixed(0) });
           mem.push({ label: `container shims (${shims.count} perl processes), summed VmRSS`, value: shims.rss.toFixed(0) });
         }
