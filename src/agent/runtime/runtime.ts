@@ -109,6 +109,8 @@ export class RuncRuntime implements ContainerRuntime {
   readonly #log: Logger;
   readonly #meta = new Map<string, Meta>();
   readonly #pumps = new Map<string, LogPump>();
+  /** Containers whose `runc create` is under way: no shim.pid or pid file yet, but not stopped either. */
+  readonly #creating = new Set<string>();
 
   readonly #nofile: number;
 
@@ -209,6 +211,7 @@ export class RuncRuntime implements ContainerRuntime {
       await writeAtomic(this.#shim(id, 'meta.json'), JSON.stringify(meta));
       this.#meta.set(id, meta);
       this.#startPump(meta);
+      this.#creating.add(id);
       if (!meta.tty) await this.#launch(meta, 'create');
     } catch (err) {
       await this.runc.delete(id, { force: true }).catch(() => {});
@@ -217,6 +220,7 @@ export class RuncRuntime implements ContainerRuntime {
         ? err
         : new RuntimeError('CreateFailed', `create ${id}: ${(err as Error).message}`, { cause: err });
     } finally {
+      this.#creating.delete(id);
       for (const fd of fds) closeSync(fd);
     }
   }
@@ -312,6 +316,8 @@ export class RuncRuntime implements ContainerRuntime {
         oomKilled: await this.#oom(meta, exitCode),
       };
     }
+    // Mid-create (a relist racing create()): neither running nor gone; finishing the log pump here would lose its output.
+    if (this.#creating.has(id)) return { ...base, status: 'created' };
     const shimPid = readNumber(this.#shim(id, 'shim.pid'));
     const pid = readNumber(this.#shim(id, 'pid'));
     const shimAlive = alive(shimPid) && (await this.#isShim(shimPid!));
