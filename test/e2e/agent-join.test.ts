@@ -230,8 +230,13 @@ spec:
   });
 
   test('kubectl logs and exec reach node 2 through the server', async () => {
-    const logs = await s.kubectl(['logs', 'logger2']);
-    assert.equal(logs.stdout, 'hello from node 2\n', logs.stderr);
+    // Running can come before the first line reaches the log file.
+    const logs = await eventually(async () => {
+      const r = await s.kubectl(['logs', 'logger2']);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout || undefined;
+    }, 10_000, 'logs');
+    assert.equal(logs, 'hello from node 2\n');
     const r = await s.kubectl(['exec', 'web2', '--', 'sh', '-c', 'echo hi; echo err >&2; exit 3']);
     assert.equal(r.stdout, 'hi\n');
     assert.equal(r.stderr.includes('err'), true);
