@@ -1,9 +1,6 @@
 // skiff's command line: argv → the component that runs. The only place that
 // wires components together.
-import { runAgent } from './agent.ts';
-import { runImage } from './image.ts';
-import { runReset } from './reset.ts';
-import { runServer } from './server.ts';
+// Each command is imported when it runs, so `skiff agent` does not load the API server (and vice versa).
 
 const USAGE = `Usage: skiff <command> [options]
 
@@ -27,14 +24,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'server':
-      await runServer(rest, shutdown.signal);
+      await (await import('./server.ts')).runServer(rest, shutdown.signal);
       return 0;
     case 'image':
-      return runImage(rest);
+      return (await import('./image.ts')).runImage(rest);
     case 'agent':
-      return runAgent(rest, shutdown.signal);
+      return (await import('./agent.ts')).runAgent(rest, shutdown.signal);
     case 'reset':
-      return runReset(rest);
+      return (await import('./reset.ts')).runReset(rest);
     case undefined:
     case 'help':
     case '--help':
