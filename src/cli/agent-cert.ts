@@ -6,7 +6,7 @@ import { webcrypto } from 'node:crypto';
 import { request } from 'node:https';
 import * as x509 from '@peculiar/x509';
 import { exportKeyPem, KEY_ALGORITHM, SIGNING_ALGORITHM } from '../apiserver/certs.ts';
-import { NODE_SERVING_CERT_PATH } from '../apiserver/node-proxy/index.ts';
+import { NODE_SERVING_CERT_PATH } from '../apiserver/node-proxy/serving-cert-path.ts';
 
 /** Signing is one local operation on the server; a minute means it is not answering. */
 const SIGN_TIMEOUT_MS = 60_000;

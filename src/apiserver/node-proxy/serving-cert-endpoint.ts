@@ -19,8 +19,10 @@ import type { ApiServer } from '../index.ts';
 import type { NonResourceHandler } from '../http/deps.ts';
 import { readBody } from '../http/body.ts';
 import { signAgentServingCsr } from './certs.ts';
+import { NODE_SERVING_CERT_PATH } from './serving-cert-path.ts';
 
-export const NODE_SERVING_CERT_PATH = '/v1-skiff/node-serving-certificate';
+export { NODE_SERVING_CERT_PATH };
+
 /** A CSR is well under a kilobyte; anything this large is not one. */
 const MAX_CSR_BYTES = 64 * 1024;
 const NODE_CN_PREFIX = 'system:node:';
