@@ -2,7 +2,8 @@
 // two deployments behind one Service, its VIP answering from both versions
 // (from the node and from inside a pod), names resolving inside pods (FQDN,
 // short name through the search path, headless, SRV, pod records, NXDOMAIN),
-// NodePort on the node IP, and traffic following a scale-down within seconds.
+// NodePort and an Ingress on the node IP, and traffic following a scale-down
+// within seconds.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { canRunContainers } from '../../src/agent/runtime/testing.ts';
@@ -60,9 +61,15 @@ describe('service discovery with real containers', { skip }, () => {
       'five endpoints',
     );
     const vip = (await json(['get', 'svc', 'nginx-v1'])).spec.clusterIP;
-    const pages = await Promise.all(Array.from({ length: 30 }, () => httpGet(`http://${vip}/`)));
-    assert.ok(pages.some((p) => /nginx 1\.14\.2/.test(p ?? '')), 'the 1.14.2 pods answer through the VIP');
-    assert.ok(pages.some((p) => /nginx 1\.14\.1/.test(p ?? '')), 'the 1.14.1 pods answer through the VIP');
+    // The proxy programs the VIP within about a second of the endpoints appearing.
+    await eventually(
+      async () => {
+        const pages = await Promise.all(Array.from({ length: 30 }, () => httpGet(`http://${vip}/`)));
+        return pages.some((p) => /nginx 1\.14\.2/.test(p ?? '')) && pages.some((p) => /nginx 1\.14\.1/.test(p ?? ''));
+      },
+      15_000,
+      'both versions answering through the VIP',
+    );
     const fromPod = await inPod(`printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc ${vip} 80`);
     assert.match(fromPod.stdout, /nginx 1\.14\.[12] from/, 'the VIP answers from inside a pod too');
   });
@@ -92,6 +99,23 @@ describe('service discovery with real containers', { skip }, () => {
     assert.ok(nodePort >= 30000 && nodePort <= 32767);
     const page = await eventually(async () => httpGet(`http://${NODE_IP}:${nodePort}/`), 10_000, 'NodePort answer');
     assert.match(page, /nginx 1\.14\.[12] from/);
+  });
+
+  test('an Ingress serves the pods on the node IP', async () => {
+    const ingress = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'web' },
+      spec: { rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'nginx-v1', port: { name: 'http' } } } }] } }] },
+    };
+    await s.k(['apply', '-f', '-'], JSON.stringify(ingress));
+    const page = await eventually(async () => httpGet(`http://${NODE_IP}/`), 15_000, 'ingress answer');
+    assert.match(page, /nginx 1\.14\.[12] from/);
+    await eventually(
+      async () => (await json(['get', 'ingress', 'web'])).status?.loadBalancer?.ingress?.some((i: { ip: string }) => i.ip === NODE_IP),
+      15_000,
+      'ingress status names the node IP',
+    );
   });
 
   test('scaling down removes endpoints and traffic follows within seconds', async () => {

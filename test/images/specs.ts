@@ -21,9 +21,9 @@ wait $pid
 
 /** Run by httpd for "/" (there is no index.html), so the page names the serving pod. */
 function indexCgi(version: string): string {
+  // CRLF header lines, as a real web server sends them (strict HTTP parsers, like the ingress's, reject bare LF).
   return `#!/bin/sh
-echo "Content-Type: text/plain"
-echo ""
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
 echo "nginx ${version} from $(hostname)"
 `;
 }
