@@ -8,6 +8,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 # command → Debian package that provides it
 declare -A needed=([ip]=iproute2 [unshare]=util-linux [update-ca-certificates]=ca-certificates)
+# containers: runc runs them; script/nsenter (util-linux) give exec a tty and enter pod namespaces
+needed+=([runc]=runc [script]=bsdutils [nsenter]=util-linux)
 # images: setfattr marks opaque directories in unpacked layers for overlayfs; docker-registry is the loopback registry the pull tests run
 needed+=([setfattr]=attr [docker-registry]=docker-registry)
 # pod network: nft programs masquerade (and later Service VIPs); iptables is the fallback where nft is missing
@@ -22,6 +24,8 @@ needed+=([haproxy]=haproxy)
 command -v npm >/dev/null 2>&1 || needed[npm]="nodejs npm"
 missing=()
 for cmd in "${!needed[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=(${needed[$cmd]}); done
+# The tests' container images are built from a static busybox (a dynamic one would not run inside them).
+dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
