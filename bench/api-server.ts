@@ -1,7 +1,8 @@
 // Starts a real `skiff server` for the API benchmark (as test/e2e/harness.ts
 // does) and talks to it with a raw keep-alive HTTPS client carrying the admin
 // kubeconfig's CA and token — no kubectl, no typed client in the hot path.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { waitForReady } from '../test/e2e/harness.ts';
+import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,6 @@ import YAML from 'yaml';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 /** A server that has not said "ready" by then is broken. */
-const START_TIMEOUT_MS = 30_000;
 /** Grace for a clean shutdown (and writing a CPU profile) before SIGKILL. */
 const STOP_TIMEOUT_MS = 10_000;
 /** Sockets per agent: above the highest client concurrency (100) so no request queues in the client. */
@@ -48,33 +48,6 @@ export class RequestError extends Error {
     super(`${method} ${path}: ${reply.status} ${reply.body.slice(0, 300)}`);
     this.status = reply.status;
   }
-}
-
-function waitForReady(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const onOut = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /ready at (\S+)/.exec(out);
-      if (m) finish(() => resolve(m[1]));
-    };
-    const onErr = (chunk: Buffer) => {
-      err = (err + chunk.toString()).slice(-50_000);
-    };
-    const onExit = (code: number | null) => finish(() => reject(new Error(`server exited with ${code}:\n${out}\n${err}`)));
-    const timer = setTimeout(() => finish(() => reject(new Error(`server did not start:\n${out}\n${err}`))), START_TIMEOUT_MS);
-    const finish = (settle: () => void) => {
-      clearTimeout(timer);
-      child.stdout!.off('data', onOut);
-      child.stderr!.off('data', onErr);
-      child.off('exit', onExit);
-      settle();
-    };
-    child.stdout!.on('data', onOut);
-    child.stderr!.on('data', onErr);
-    child.once('exit', onExit);
-  });
 }
 
 function readKubeconfig(path: string): { server: string; ca: string; token: string } {

@@ -9,6 +9,8 @@ import { basename, join } from 'node:path';
 const ROOT = new URL('../../', import.meta.url).pathname;
 /** A server that has not said "ready" by then is broken. */
 const START_TIMEOUT_MS = 30_000;
+/** Enough of a failed server's stderr to explain it. */
+const MAX_STDERR_KEPT = 50_000;
 /** One kubectl call should never take this long against a local server. */
 const KUBECTL_TIMEOUT_MS = 60_000;
 
@@ -27,7 +29,8 @@ export type TestServer = {
   stop(): Promise<void>;
 };
 
-function waitForReady(child: ChildProcess): Promise<string> {
+/** Resolves with the server's URL once it prints "ready at <url>"; rejects if it exits or stays silent too long. */
+export function waitForReady(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -37,7 +40,7 @@ function waitForReady(child: ChildProcess): Promise<string> {
       if (m) finish(() => resolve(m[1]));
     };
     const onErr = (chunk: Buffer) => {
-      err += chunk.toString();
+      err = (err + chunk.toString()).slice(-MAX_STDERR_KEPT);
     };
     const onExit = (code: number | null) => finish(() => reject(new Error(`server exited with ${code}:\n${out}\n${err}`)));
     const timer = setTimeout(() => finish(() => reject(new Error(`server did not start:\n${out}\n${err}`))), START_TIMEOUT_MS);
