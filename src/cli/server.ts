@@ -10,7 +10,7 @@ import { writeKubeconfig } from '../apiserver/kubeconfig.ts';
 import { ensureAgentClientCert, issueAgentServingCert, registerNodeProxy, registerServingCertSigning } from '../apiserver/node-proxy/index.ts';
 import { MAX_SIMULATED_NODES, startSimulatedNodes } from '../agent/simulated/index.ts';
 import { createClient } from '../client/index.ts';
-import { startClusterDns } from '../dns/index.ts';
+import { startClusterDnsWorker } from '../dns/index.ts';
 import { startIngress } from '../proxy/ingress/index.ts';
 import { caHash, defaultNodeIp, nthServiceIp, runNodeAgent } from './agent.ts';
 import { startControllers } from '../controllers/index.ts';
@@ -285,9 +285,8 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
   }
   // --- end simulated nodes ---
   // --- cluster DNS on 127.0.0.1:--dns-port (the agent serves the kube-dns address on each node) ---
-  const dnsClient = createClient({ server: api.url, caPem: tls.caPem, token: adminToken });
-  const dnsStarted = await startClusterDns({
-    client: dnsClient,
+  const dnsStarted = await startClusterDnsWorker({
+    api: { server: api.url, caPem: tls.caPem, token: adminToken },
     listen: [{ address: '127.0.0.1', port: options.dnsPort }],
     clusterDomain: options.clusterDomain,
     upstream: options.upstreamDns,
@@ -298,7 +297,7 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
     return undefined;
   });
   if (dnsStarted) print(`skiff server: cluster DNS on 127.0.0.1:${dnsStarted.addresses[0].port} (${options.clusterDomain})`);
-  const dns = (dnsStarted?.closed ?? Promise.resolve()).finally(() => dnsClient.close());
+  const dns = dnsStarted?.closed ?? Promise.resolve();
   // --- end cluster DNS ---
   // --- ingress on the node IP (--ingress-http-port/--ingress-https-port; --disable-ingress): a client of the API ---
   let ingress: Promise<unknown> = Promise.resolve();

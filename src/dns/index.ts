@@ -18,3 +18,4 @@ export { ClusterDnsIndex, DNS_SCHEMA_VERSION } from './zone-index.ts';
 export { UpstreamResolver, readResolvConf, upstreamsFromResolvConf, type UpstreamServer } from './upstream.ts';
 export { RECORD_TTL } from './records.ts';
 export { addDnsAddress, removeDnsAddress, DNS_DEVICE, KUBE_DNS_IP } from './node-address.ts';
+export { startClusterDnsWorker, type DnsWorker, type DnsWorkerOptions } from './worker.ts';
