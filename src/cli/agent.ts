@@ -13,9 +13,10 @@ import { type Agent, preflight, preflightMessage, runcVersion, startAgent } from
 import { BridgeNetwork, startHostGwRoutes } from '../agent/network/index.ts';
 import { agentStreaming } from '../agent/streaming/index.ts';
 import { createRuncRuntime } from '../agent/runtime/runtime.ts';
-import { addDnsAddress, startClusterDns } from '../dns/index.ts';
+import { addDnsAddress, startClusterDnsWorker } from '../dns/index.ts';
 import { startServiceProxy } from '../proxy/index.ts';
 import { type Client, createClient } from '../client/index.ts';
+import type { TransportOptions } from '../client/http.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { requestServingCert } from './agent-cert.ts';
 import { defaultDataDir } from './paths.ts';
@@ -70,6 +71,8 @@ export type NodeAgentOptions = {
   serviceCidr?: string;
   clusterDns: string[];
   clusterDomain: string;
+  /** How the node's DNS worker thread reaches the API server (its own client: the same server, CA and token as `client`). */
+  api: TransportOptions;
   /** Forward names outside the cluster to the node's resolvers (off with --no-upstream-dns). */
   upstreamDns?: boolean;
   controlPlane: boolean;
@@ -125,8 +128,8 @@ export async function runNodeAgent(o: NodeAgentOptions): Promise<Agent> {
   // --- cluster DNS at the kube-dns address in this node's network namespace, where pods' resolv.conf points ---
   const dnsAddress = o.clusterDns[0];
   await addDnsAddress({ address: dnsAddress });
-  const dns = await startClusterDns({
-    client: o.client,
+  const dns = await startClusterDnsWorker({
+    api: o.api,
     listen: [{ address: dnsAddress, port: 53 }],
     clusterDomain: o.clusterDomain,
     upstream: o.upstreamDns ?? true,
@@ -255,6 +258,7 @@ export async function runAgent(argv: string[], signal: AbortSignal): Promise<num
     );
     const agent = await runNodeAgent({
       client,
+      api: { server: values.server, caPem: trust.caPem, token: trust.token },
       dataDir,
       nodeName,
       nodeIp,

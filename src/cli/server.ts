@@ -253,6 +253,7 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
     const nodeIp = options.nodeIp ?? defaultNodeIp();
     const agent = await runNodeAgent({
       client: agentClient,
+      api: { server: api.url, caPem: tls.caPem, token: joinToken },
       dataDir: options.dataDir,
       nodeName: options.nodeName,
       nodeIp,
