@@ -43,7 +43,9 @@ describe('seed walk-through with real containers', { skip }, () => {
     assert.equal(running.length, 3);
     for (const pod of running) {
       assert.equal(pod.status.phase, 'Running');
-      assert.match((await httpGet(`http://${pod.status.podIP}/`)) ?? '', /nginx 1\.14\.2/);
+      // Without a readiness probe a pod is Ready once its container starts, a moment before httpd listens.
+      const page = await eventually(async () => httpGet(`http://${pod.status.podIP}/`), 5_000, `${pod.metadata.name} serving`);
+      assert.match(page, /nginx 1\.14\.2/);
     }
   });
 
@@ -79,7 +81,9 @@ describe('seed walk-through with real containers', { skip }, () => {
       ROLLOUT_MS,
       'five running v1 pods',
     );
-    const pages = await Promise.all(v1.map((p) => httpGet(`http://${p.status.podIP}/`)));
+    const pages = await Promise.all(
+      v1.map((p) => eventually(async () => httpGet(`http://${p.status.podIP}/`), 5_000, `${p.metadata.name} serving`)),
+    );
     assert.equal(pages.filter((page) => /nginx 1\.14\.2/.test(page ?? '')).length, 3);
     assert.equal(pages.filter((page) => /nginx 1\.14\.1/.test(page ?? '')).length, 2);
     // Neither deployment steals the other's pods: each ReplicaSet owns exactly its own.
