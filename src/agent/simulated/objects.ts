@@ -2,6 +2,7 @@
 // pod status objects they write, as pure functions. Addresses come from
 // 198.18.0.0/15, the range RFC 2544 sets aside for benchmarking: nothing is
 // there and nothing ever dials it.
+import { nodeLease as kubeletNodeLease } from '../kubelet/node-object.ts';
 import type { KubeObject } from '../../api/types.ts';
 
 /** Marks every object a simulated node writes, so nobody mistakes it for a real one. */
@@ -15,10 +16,7 @@ const RANGE_BASE = (198 << 24) | (18 << 16);
 export const MAX_SIMULATED_NODES = 1024;
 /** What a simulated node offers: a large machine, so tests are limited by requests, not by the fake. */
 export const SIMULATED_CAPACITY = { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '100Gi' };
-/** kubelet's default Lease duration (nodeLeaseDurationSeconds). */
-export const LEASE_DURATION_SECONDS = 40;
-/** Where node Leases live, as kubelet puts them. */
-export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+export { NODE_LEASE_NAMESPACE } from '../kubelet/constants.ts';
 const KUBELET_VERSION = 'v1.32.0-simulated';
 
 function ipString(n: number): string {
@@ -115,17 +113,9 @@ export function simulatedNode(name: string, index: number, now: Date): KubeObjec
   };
 }
 
+/** The node's heartbeat Lease, as the real agent writes it. */
 export function nodeLease(node: KubeObject, now: Date): KubeObject {
-  return {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: {
-      name: node.metadata.name,
-      namespace: NODE_LEASE_NAMESPACE,
-      ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.metadata.name!, uid: node.metadata.uid! }],
-    },
-    spec: { holderIdentity: node.metadata.name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) },
-  };
+  return kubeletNodeLease(node, microTime(now));
 }
 
 /** What a simulated node does about a pod bound to it. */
