@@ -63,6 +63,9 @@ describe('deployment strategies and failures', () => {
     assert.match(await s.k(['get', 'deploy', 'stuck', '--no-headers']), /^stuck\s+3\/3\s+1\s+3\s/);
 
     // Scaling mid-rollout spreads the change in proportion: 6 replicas + 2 surge = 8 pods, old:new stays 3:1.
+    // Paused, so the rollout step cannot then trade an old pod that is not yet available for a new one
+    // (Kubernetes does that too, so an unpaused check would race the simulated nodes).
+    await s.k(['rollout', 'pause', 'deployment/stuck']);
     await s.k(['scale', 'deployment/stuck', '--replicas=6']);
     let lastSeen = '';
     const sizes = await eventually(async () => {
@@ -79,8 +82,9 @@ describe('deployment strategies and failures', () => {
       assert.equal(rs.metadata.annotations['deployment.kubernetes.io/max-replicas'], '8');
     }
 
-    // Fixing the template resumes progress.
+    // Fixing the template and resuming lets the rollout finish.
     await s.k(['patch', 'deployment', 'stuck', '--type=json', '-p', '[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]']);
+    await s.k(['rollout', 'resume', 'deployment/stuck']);
     await rolledOut('stuck');
     assert.equal((await condition('stuck', 'Progressing')).reason, 'NewReplicaSetAvailable');
   });
