@@ -39,6 +39,13 @@ const THROUGHPUT_SECONDS = flags.quick ? 3 : 8;
 const ROUNDS = flags.quick ? 1 : 3;
 /** Queries in flight per dnsperf client (its default, 100, keeps both servers saturated on loopback). */
 const OUTSTANDING = 100;
+/**
+ * Client sockets per dnsperf run (its -c). Pods' resolvers query from a fresh
+ * source port per lookup, so a node's DNS sees many; one socket would pin
+ * every query to one of the sockets that share the port (SO_REUSEPORT hashes
+ * by source address and port). The same for every server.
+ */
+const CLIENTS = 8;
 /** The fixed rate of the latency runs: well below either server's saturation, as a busy node's DNS would see. */
 const LATENCY_QPS = 10_000;
 const LATENCY_SECONDS = flags.quick ? 3 : 6;
@@ -47,7 +54,7 @@ type Workload = { name: string; file: string };
 type Result = { qps: number[]; p50: number; p99: number; p999: number; max: number; lost: number };
 
 async function dnsperfThroughput(port: number, file: string): Promise<{ qps: number; lost: number }> {
-  const out = await run('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(THROUGHPUT_SECONDS), '-q', String(OUTSTANDING)]);
+  const out = await run('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(THROUGHPUT_SECONDS), '-q', String(OUTSTANDING), '-c', String(CLIENTS)]);
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1]);
   const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? 0);
   if (!Number.isFinite(qps)) throw new Error(`dnsperf said:\n${out}`);
@@ -55,7 +62,7 @@ async function dnsperfThroughput(port: number, file: string): Promise<{ qps: num
 }
 
 async function dnsperfLatency(port: number, file: string): Promise<{ p50: number; p99: number; p999: number; max: number }> {
-  const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(LATENCY_SECONDS), '-Q', String(LATENCY_QPS), '-v'], {
+  const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(LATENCY_SECONDS), '-Q', String(LATENCY_QPS), '-c', String(CLIENTS), '-v'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const samples: number[] = [];
@@ -153,7 +160,7 @@ async function main(): Promise<void> {
     const header = ['workload', 'server', 'queries/s median (runs)', `p50 ms @${LATENCY_QPS / 1000}k/s`, 'p99 ms', 'p99.9 ms', 'lost', 'target: ≥1.0× dnsmasq, lower p99'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
-    console.log(`\ncluster DNS, ${SERVICES} services, dnsperf ${THROUGHPUT_SECONDS}s × ${ROUNDS} rounds per server, ${OUTSTANDING} in flight; skiff server VmRSS ${rss} MiB`);
+    console.log(`\ncluster DNS, ${SERVICES} services, dnsperf ${THROUGHPUT_SECONDS}s × ${ROUNDS} rounds per server, ${OUTSTANDING} in flight from ${CLIENTS} sockets; skiff server VmRSS ${rss} MiB`);
     console.log(line(header));
     for (const r of rows) console.log(line(r));
     if (flags.markdown) {

@@ -3,6 +3,7 @@
 import type { KubeObject } from '../api/types.ts';
 import { type Client, type Informer, refs, SharedInformers } from '../client/index.ts';
 import type { Logger } from '../lib/log.ts';
+import { type SourceKind, ZonePublisher } from './replica.ts';
 import { type DnsServer, type ListenAddress, startDnsServer } from './server.ts';
 import { readResolvConf, type UpstreamServer, UpstreamResolver } from './upstream.ts';
 import { ClusterDnsIndex } from './zone-index.ts';
@@ -22,6 +23,8 @@ export type ClusterDnsOptions = {
   upstream: boolean | string[];
   /** Reuse the caller's informers (the agent's) instead of starting new ones. */
   informers?: SharedInformers;
+  /** Share the UDP port with other threads' sockets (SO_REUSEPORT). */
+  reusePort?: boolean;
   signal: AbortSignal;
   log?: Logger;
 };
@@ -30,6 +33,8 @@ export type ClusterDns = DnsServer & {
   index: ClusterDnsIndex;
   /** Resolves true once the index holds the first full list of Services, EndpointSlices and Namespaces. */
   synced: Promise<boolean>;
+  /** Sends the index on to replicas in other threads (see replica.ts). */
+  publisher: ZonePublisher;
 };
 
 /** "10.0.0.2" or "10.0.0.2:5353" or "[fd00::2]:53" → a server. */
@@ -41,28 +46,41 @@ export function parseUpstream(spec: string): UpstreamServer {
   return { address: spec, port: 53 };
 }
 
-/** Feeds an index from informers; resolves true once all three have synced. */
-export function feedIndex(index: ClusterDnsIndex, informers: SharedInformers): Promise<boolean> {
-  const wire = (informer: Informer, upsert: (o: KubeObject) => void, remove: (o: KubeObject) => void) =>
-    informer.addHandlers({ onAdd: upsert, onUpdate: (_old, obj) => upsert(obj), onDelete: remove });
-  wire(informers.for(refs.namespaces), (o) => index.upsertNamespace(o), (o) => index.deleteNamespace(o));
-  wire(informers.for(refs.services), (o) => index.upsertService(o), (o) => index.deleteService(o));
-  wire(informers.for(refs.endpointslices), (o) => index.upsertSlice(o), (o) => index.deleteSlice(o));
-  return informers.waitForSync();
+/** Feeds an index from informers (through `publisher`, which passes changes on to replicas); resolves true once all three have synced. */
+export function feedIndex(index: ClusterDnsIndex, informers: SharedInformers, publisher = new ZonePublisher(index)): Promise<boolean> {
+  const wire = (informer: Informer, kind: SourceKind) =>
+    informer.addHandlers({
+      onAdd: (o: KubeObject) => publisher.apply(kind, false, o),
+      onUpdate: (_old: KubeObject, o: KubeObject) => publisher.apply(kind, false, o),
+      onDelete: (o: KubeObject) => publisher.apply(kind, true, o),
+    });
+  wire(informers.for(refs.namespaces), 'namespace');
+  wire(informers.for(refs.services), 'service');
+  wire(informers.for(refs.endpointslices), 'slice');
+  return informers.waitForSync().then((ok) => {
+    if (ok) publisher.markSynced();
+    return ok;
+  });
+}
+
+/** The forwarder for names outside the cluster, per `upstream` (undefined when forwarding is off). */
+export function makeUpstream(options: { upstream: boolean | string[]; listen: ListenAddress[]; log?: Logger }): UpstreamResolver | undefined {
+  const { log } = options;
+  if (options.upstream === false) return undefined;
+  const own = options.listen.map((l) => l.address);
+  const servers = options.upstream === true ? readResolvConf('/etc/resolv.conf', own) : options.upstream.map(parseUpstream);
+  if (servers.length === 0) log?.warn('no upstream DNS servers; names outside the cluster will fail');
+  return new UpstreamResolver({ servers, log: log?.child('upstream') });
 }
 
 export async function startClusterDns(options: ClusterDnsOptions): Promise<ClusterDns> {
   const { client, signal, log } = options;
   const index = new ClusterDnsIndex({ zone: options.clusterDomain });
+  const publisher = new ZonePublisher(index);
   const informers = options.informers ?? new SharedInformers({ client, signal, log: log?.child('informers') });
-  const synced = feedIndex(index, informers);
-  let upstream: UpstreamResolver | undefined;
-  if (options.upstream !== false) {
-    const own = options.listen.map((l) => l.address);
-    const servers = options.upstream === true ? readResolvConf('/etc/resolv.conf', own) : options.upstream.map(parseUpstream);
-    if (servers.length === 0) log?.warn('no upstream DNS servers; names outside the cluster will fail');
-    upstream = new UpstreamResolver({ servers, log: log?.child('upstream') });
-  }
-  const server = await startDnsServer({ index, listen: options.listen, upstream, synced, signal, log });
-  return { ...server, index, synced };
+  const synced = feedIndex(index, informers, publisher);
+  const upstream = makeUpstream(options);
+  const server = await startDnsServer({ index, listen: options.listen, upstream, synced, reusePort: options.reusePort, signal, log });
+  signal.addEventListener('abort', () => publisher.close(), { once: true });
+  return { ...server, index, synced, publisher };
 }

@@ -1,6 +1,7 @@
 // The DNS server: UDP and TCP listeners answering from the cluster index,
 // forwarding other names upstream (or REFUSED when forwarding is off).
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup } from 'node:dns';
 import { isIP, createServer, type Server } from 'node:net';
 import type { Logger } from '../lib/log.ts';
 import { bareReply, CLASSIC_UDP_SIZE, MAX_TCP_SIZE, MAX_UDP_SIZE, RCODE } from './message.ts';
@@ -15,6 +16,13 @@ const TCP_IDLE_MS = 10_000;
 /** EDNS version we speak; higher versions get BADVERS (RFC 6891). */
 const EDNS_VERSION = 0;
 const RCODE_BADVERS = 16;
+/**
+ * UDP socket buffers: a burst of queries (every pod of a Deployment starting at
+ * once, or dnsperf's 100 in flight) waits in the kernel rather than being
+ * dropped while the thread is busy; 4 MiB is ~15k queries. The kernel caps it
+ * at net.core.rmem_max / wmem_max.
+ */
+const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export type ListenAddress = { address: string; port: number };
 
@@ -25,6 +33,10 @@ export type DnsServerOptions = {
   upstream?: UpstreamResolver;
   /** Until this resolves, cluster names answer SERVFAIL (CoreDNS does the same before its informers sync). */
   synced?: Promise<unknown>;
+  /** Bind UDP with SO_REUSEPORT, so that sockets in other threads share the port (the kernel spreads clients over them). */
+  reusePort?: boolean;
+  /** UDP only (a replica thread: TCP stays with the primary); `listen` must then give real ports. */
+  udpOnly?: boolean;
   signal: AbortSignal;
   log?: Logger;
 };
@@ -66,15 +78,13 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const addresses: ListenAddress[] = [];
   const closers: (() => Promise<void>)[] = [];
   for (const listen of options.listen) {
-    const tcp = await listenTcp(listen, handle, log);
-    const port = (tcp.address() as { port: number }).port;
-    const udp = await listenUdp({ address: listen.address, port }, handle, log);
+    const tcp = options.udpOnly ? undefined : await listenTcp(listen, handle, log);
+    const port = tcp ? (tcp.address() as { port: number }).port : listen.port;
+    const udp = await listenUdp({ address: listen.address, port }, { handle, reusePort: options.reusePort === true, log });
     addresses.push({ address: listen.address, port });
-    closers.push(
-      () => new Promise((resolve) => udp.close(() => resolve())),
-      () => new Promise((resolve) => tcp.close(() => resolve())),
-    );
-    log?.debug('dns listening', { address: listen.address, port });
+    closers.push(() => new Promise((resolve) => udp.close(() => resolve())));
+    if (tcp) closers.push(() => new Promise((resolve) => tcp.close(() => resolve())));
+    log?.debug('dns listening', { address: listen.address, port, tcp: tcp !== undefined });
   }
 
   const closed = new Promise<void>((resolve) => {
@@ -90,8 +100,20 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
 
 type Handler = DnsServer['handle'];
 
-function listenUdp(listen: ListenAddress, handle: Handler, log?: Logger): Promise<Socket> {
-  const socket = createSocket({ type: isIP(listen.address) === 6 ? 'udp6' : 'udp4' });
+/**
+ * dgram resolves the destination of every send through its lookup function
+ * (dns.lookup by default, which answers an IP literal on the next tick). Our
+ * destinations are always the client's address, an IP: answer at once.
+ */
+const ipLookup: SocketOptions['lookup'] = (address, options, callback) => {
+  const family = isIP(address);
+  if (family) callback(null, address, family);
+  else lookup(address, options, callback);
+};
+
+function listenUdp(listen: ListenAddress, options: { handle: Handler; reusePort: boolean; log?: Logger }): Promise<Socket> {
+  const { handle, log } = options;
+  const socket = createSocket({ type: isIP(listen.address) === 6 ? 'udp6' : 'udp4', reusePort: options.reusePort, lookup: ipLookup });
   socket.on('message', (msg, rinfo) => {
     let reply: ReturnType<Handler>;
     try {
@@ -112,6 +134,12 @@ function listenUdp(listen: ListenAddress, handle: Handler, log?: Logger): Promis
     socket.bind(listen.port, listen.address, () => {
       socket.off('error', reject);
       socket.on('error', (err) => log?.warn('dns udp socket error', { err: err.message }));
+      try {
+        socket.setRecvBufferSize(UDP_BUFFER_BYTES);
+        socket.setSendBufferSize(UDP_BUFFER_BYTES);
+      } catch (err) {
+        log?.debug('dns udp buffer size not set', { err: (err as Error).message });
+      }
       resolve(socket);
     });
   });

@@ -37,11 +37,15 @@ export class ClusterDnsIndex {
   #namespaces = new Set<string>();
   #servicePtr = new Map<string, Map<string, string>>();
   #endpointPtr = new Map<string, Map<string, string[]>>();
-  #modified = Math.floor(Date.now() / 1000);
+  #clock: () => number;
+  #modified: number;
   #generation = 0;
   #listeners: (() => void)[] = [];
 
-  constructor(options: { zone: string }) {
+  /** `clock`: Unix seconds for the SOA serial (a replica takes its primary's, so every thread answers the same serial). */
+  constructor(options: { zone: string; clock?: () => number }) {
+    this.#clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
+    this.#modified = this.#clock();
     this.zone = options.zone.toLowerCase().replace(/\.$/, '');
     this.zoneKey = wireKey(this.zone);
     this.#rebuildStatic();
@@ -208,8 +212,15 @@ export class ClusterDnsIndex {
     this.#put(nsName, { sets: nsSets }, 'static');
   }
 
+  /** What the index was built from (namespaces, Services, EndpointSlices), to seed a replica. */
+  sources(): { namespaces: string[]; services: KubeObject[]; slices: KubeObject[] } {
+    const slices: KubeObject[] = [];
+    for (const bySlice of this.#slices.values()) slices.push(...bySlice.values());
+    return { namespaces: [...this.#namespaces], services: [...this.#services.values()], slices };
+  }
+
   #changed(): void {
-    this.#modified = Math.floor(Date.now() / 1000);
+    this.#modified = this.#clock();
     this.#generation++;
     for (const l of this.#listeners) l();
   }
