@@ -1,11 +1,8 @@
 // A joining agent's serving certificate for its streaming port: a new key
 // and a CSR sent with the join token to the API server, which signs it with
 // the cluster CA (src/apiserver/node-proxy/serving-cert-endpoint.ts).
-import 'reflect-metadata'; // @peculiar/x509's dependency injection needs it loaded first
-import { webcrypto } from 'node:crypto';
 import { request } from 'node:https';
-import * as x509 from '@peculiar/x509';
-import { exportKeyPem, KEY_ALGORITHM, SIGNING_ALGORITHM } from '../apiserver/certs.ts';
+import { Worker } from 'node:worker_threads';
 import { NODE_SERVING_CERT_PATH } from '../apiserver/node-proxy/serving-cert-path.ts';
 
 /** Signing is one local operation on the server; a minute means it is not answering. */
@@ -13,21 +10,24 @@ const SIGN_TIMEOUT_MS = 60_000;
 
 export type ServingCertRequest = { server: string; caPem: string; token: string; nodeName: string; nodeIp: string };
 
-/** A CSR for CN system:node:<name> naming the node IP, and its key (PEM). */
-export async function nodeServingCsr(nodeName: string, nodeIp: string): Promise<{ csrPem: string; keyPem: string }> {
-  const keys = (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: `CN=system:node:${nodeName}, O=system:nodes`,
-    keys,
-    signingAlgorithm: SIGNING_ALGORITHM,
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: nodeName }, { type: 'ip', value: nodeIp }])],
+/**
+ * The CSR and key, made in a short-lived worker thread: the x509 library
+ * (with its ASN.1 and dependency-injection helpers) is needed once per
+ * start, and a worker's heap goes away with it, so the agent does not carry
+ * a few MiB of library for its whole life.
+ */
+function nodeServingCsrInWorker(nodeName: string, nodeIp: string): Promise<{ csrPem: string; keyPem: string }> {
+  const worker = new Worker(new URL('./agent-csr-worker.ts', import.meta.url), { workerData: { nodeName, nodeIp } });
+  return new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the CSR worker exited (${code}) without a CSR`)));
   });
-  return { csrPem: csr.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
 }
 
 /** Asks the API server to sign this node's serving certificate; throws with the server's reason when refused. */
 export async function requestServingCert(o: ServingCertRequest): Promise<{ certPem: string; keyPem: string }> {
-  const { csrPem, keyPem } = await nodeServingCsr(o.nodeName, o.nodeIp);
+  const { csrPem, keyPem } = await nodeServingCsrInWorker(o.nodeName, o.nodeIp);
   const url = new URL(NODE_SERVING_CERT_PATH, o.server);
   const certPem = await new Promise<string>((resolve, reject) => {
     const req = request(

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { ApiError } from '../../api/errors.ts';
-import { nodeServingCsr } from '../../cli/agent-cert.ts';
+import { nodeServingCsr } from '../../cli/agent-csr.ts';
 import { ensureTls } from '../certs.ts';
 import { peerIp, servingCertHandler } from './serving-cert-endpoint.ts';
 
