@@ -134,4 +134,6 @@ export interface ContainerRuntime {
   remove(id: string, options?: { force?: boolean }): Promise<void>;
   exec(id: string, command: string[], streams: ExecStreams): Promise<{ exitCode: number }>;
   stats(id: string): Promise<ContainerStats | undefined>;
+  /** Where a container started with stdin (or a tty) reads it from, for attach; undefined when it has none. */
+  stdinPath?(id: string): Promise<string | undefined>;
 }

@@ -36,6 +36,16 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: { name: echoer }
+spec:
+  containers:
+  - name: main
+    image: busybox:latest
+    stdin: true
+    command: ['sh', '-c', 'while read l; do echo "got $l"; done']
+---
+apiVersion: v1
+kind: Pod
 metadata: { name: web }
 spec:
   containers:
@@ -74,7 +84,7 @@ describe('node streaming: logs, exec, cp, port-forward, top', { skip }, () => {
     s = await startServer([], { agent: true, images: [images.nginx1142, images.busybox] });
     work = mkdtempSync(join(tmpdir(), 'skiff-streams-'));
     await s.k(['apply', '-f', '-'], PODS);
-    for (const name of ['logger', 'web']) {
+    for (const name of ['logger', 'web', 'echoer']) {
       await eventually(async () => JSON.parse(await s.k(['get', 'pod', name, '-o', 'json'])).status?.phase === 'Running', RUNNING_MS, `${name} Running`);
     }
   });
@@ -136,6 +146,25 @@ describe('node streaming: logs, exec, cp, port-forward, top', { skip }, () => {
       }),
     );
     assert.match(tty, /\/dev\/pts\/\d+/);
+  });
+
+  test('attach -i: typed lines reach the container and its answers come back; a second attach types again', async () => {
+    for (const word of ['hello', 'again']) {
+      const child = spawn('kubectl', ['--kubeconfig', s.kubeconfig, 'attach', '-i', 'echoer'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c) => {
+        out += c;
+      });
+      try {
+        // kubectl sends stdin once the session is up; lines typed before that wait in its pipe.
+        child.stdin.write(`${word}\n`);
+        await eventually(async () => out.includes(`got ${word}`), 15_000, `echo of ${word}`).catch((err) => {
+          throw new Error(`${err.message}; kubectl printed: ${out}`);
+        });
+      } finally {
+        child.kill('SIGINT');
+      }
+    }
   });
 
   test('cp both ways', async () => {

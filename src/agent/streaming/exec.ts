@@ -110,14 +110,24 @@ export async function serveAttach(args: {
   flags: StreamFlags;
   logPath: string;
   isRunning(): Promise<boolean>;
-  stdinOf?: () => NodeJS.WritableStream | undefined;
+  stdinOf?: () => Promise<NodeJS.WritableStream | undefined>;
 }): Promise<void> {
   const { ws, flags } = args;
+  // What the client types meanwhile waits in the PassThrough until the container's stdin is open.
   const { stdin } = clientInput(ws, args.protocol, flags);
-  const target = flags.stdin ? args.stdinOf?.() : undefined;
-  if (stdin && target) stdin.on('data', (chunk) => target.write(chunk));
+  const target = flags.stdin ? await args.stdinOf?.().catch(() => undefined) : undefined;
+  // Input goes in once the output is being followed, so the answer to it is never missed.
+  const connectStdin = () => {
+    if (!stdin || !target) return;
+    stdin.pipe(target);
+    // Our write end only: the container keeps its stdin open, so a later attach can type again.
+    target.on('error', () => stdin.unpipe(target));
+  };
   const done = new AbortController();
-  ws.on('close', () => done.abort());
+  ws.on('close', () => {
+    done.abort();
+    (target as { destroy?: () => void } | undefined)?.destroy?.();
+  });
   const out = channelWriter(ws, CHANNEL.stdout);
   try {
     await streamLog({
@@ -126,6 +136,7 @@ export async function serveAttach(args: {
       out: out as unknown as LogSink,
       isRunning: args.isRunning,
       signal: done.signal,
+      onPositioned: connectStdin,
     });
     finish(ws, exitStatus(0));
   } catch (err) {

@@ -27,6 +27,8 @@ export type StreamLogArgs = {
   /** Asked when a follower reaches the end of the file: false ends the stream. */
   isRunning(): Promise<boolean>;
   signal: AbortSignal;
+  /** Called once the stream knows where it starts (after the tail): output from then on will be seen. */
+  onPositioned?(): void;
 };
 
 async function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -60,6 +62,7 @@ export async function streamLog(args: StreamLogArgs): Promise<void> {
       const text = decoder.write(whole);
       await emit(text.slice(tailStart(text, options.tailLines)));
     }
+    args.onPositioned?.();
     const buffer = Buffer.alloc(READ_CHUNK);
     for (;;) {
       if (signal.aborted || formatter.done) return;

@@ -143,7 +143,7 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
         const served =
           route.kind === 'exec'
             ? serveExec({ ws, protocol, flags, command: route.query.getAll('command'), run: (command, streams) => backend.runtime.exec(id, command, streams), log })
-            : serveAttach({ ws, protocol, flags, logPath: logPathOf(pod, route.container, instance.restartCount), isRunning: isRunning(id), stdinOf: backend.attachStdin && (() => backend.attachStdin!(id)) });
+            : serveAttach({ ws, protocol, flags, logPath: logPathOf(pod, route.container, instance.restartCount), isRunning: isRunning(id), stdinOf: id && backend.attachStdin ? () => backend.attachStdin!(id) : undefined });
         served.catch((err) => log.warn('stream failed', { kind: route.kind, err }));
       });
     } catch (err) {

@@ -15,7 +15,7 @@ export type StreamingBackend = {
    * Connects to a running container's own stdin (kubectl attach -i); absent
    * when the runtime cannot, and attach then streams output only.
    */
-  attachStdin?(containerId: string): NodeJS.WritableStream | undefined;
+  attachStdin?(containerId: string): Promise<NodeJS.WritableStream | undefined>;
 };
 
 export type { ExecStreams };

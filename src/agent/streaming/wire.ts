@@ -1,5 +1,7 @@
 // Starts the streaming server for a running agent (the kubelet's handle on
 // its pods and runtime): what cli/ passes as AgentOptions.streaming.
+import { constants, openSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { KubeObject } from '../../api/types.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -13,6 +15,17 @@ export type AgentView = {
   pod(namespace: string, name: string): KubeObject | undefined;
   pods(): KubeObject[];
 };
+
+/**
+ * A writer to a container's stdin FIFO. Non-blocking and driven by the event
+ * loop like a socket, so a container that stops reading holds back only its
+ * own attach (flow control), never a thread of the file-system pool.
+ */
+function openStdinFifo(path: string | undefined): NodeJS.WritableStream | undefined {
+  if (!path) return undefined;
+  const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  return new Socket({ fd, readable: false, writable: true });
+}
 
 export function agentStreaming(o: {
   dataDir: string;
@@ -36,6 +49,7 @@ export function agentStreaming(o: {
         getPod: (namespace, name) => agent.pod(namespace, name),
         listPods: () => agent.pods(),
         runtime: agent.runtime,
+        attachStdin: async (id) => openStdinFifo(await agent.runtime.stdinPath?.(id)),
       },
       signal: o.signal,
       log: o.log,
