@@ -5,7 +5,7 @@ import { type Client, type Informer, refs, SharedInformers } from '../client/ind
 import type { Logger } from '../lib/log.ts';
 import { type SourceKind, ZonePublisher } from './replica.ts';
 import { type DnsServer, type ListenAddress, startDnsServer } from './server.ts';
-import { readResolvConf, type UpstreamServer, UpstreamResolver } from './upstream.ts';
+import { makeUpstream, parseUpstream } from './upstream-config.ts';
 import { ClusterDnsIndex } from './zone-index.ts';
 
 export type ClusterDnsOptions = {
@@ -37,15 +37,6 @@ export type ClusterDns = DnsServer & {
   publisher: ZonePublisher;
 };
 
-/** "10.0.0.2" or "10.0.0.2:5353" or "[fd00::2]:53" → a server. */
-export function parseUpstream(spec: string): UpstreamServer {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
-  if (bracketed) return { address: bracketed[1], port: Number(bracketed[2] ?? 53) };
-  const parts = spec.split(':');
-  if (parts.length === 2) return { address: parts[0], port: Number(parts[1]) };
-  return { address: spec, port: 53 };
-}
-
 /** Feeds an index from informers (through `publisher`, which passes changes on to replicas); resolves true once all three have synced. */
 export function feedIndex(index: ClusterDnsIndex, informers: SharedInformers, publisher = new ZonePublisher(index)): Promise<boolean> {
   const wire = (informer: Informer, kind: SourceKind) =>
@@ -63,15 +54,7 @@ export function feedIndex(index: ClusterDnsIndex, informers: SharedInformers, pu
   });
 }
 
-/** The forwarder for names outside the cluster, per `upstream` (undefined when forwarding is off). */
-export function makeUpstream(options: { upstream: boolean | string[]; listen: ListenAddress[]; log?: Logger }): UpstreamResolver | undefined {
-  const { log } = options;
-  if (options.upstream === false) return undefined;
-  const own = options.listen.map((l) => l.address);
-  const servers = options.upstream === true ? readResolvConf('/etc/resolv.conf', own) : options.upstream.map(parseUpstream);
-  if (servers.length === 0) log?.warn('no upstream DNS servers; names outside the cluster will fail');
-  return new UpstreamResolver({ servers, log: log?.child('upstream') });
-}
+export { makeUpstream, parseUpstream };
 
 export async function startClusterDns(options: ClusterDnsOptions): Promise<ClusterDns> {
   const { client, signal, log } = options;

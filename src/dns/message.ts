@@ -138,6 +138,12 @@ export function writeOpt(out: Buffer, at: number, query: Query, extendedRcode: n
   out.writeUInt16BE(0, at + 9);
 }
 
+/** The client's question bytes (its letter case) into a reply: a byte loop beats Buffer#copy's checks for ~40 bytes. */
+function copyQuestion(query: Query, out: Buffer): void {
+  const src = query.packet;
+  for (let i = 12; i < query.qEnd; i++) out[i] = src[i];
+}
+
 /** The reply to `query` from a template, within `limit` bytes (truncating at record boundaries). */
 export function finishReply(enc: Encoded, query: Query, limit: number): Buffer {
   const opt = query.edns ? OPT_LENGTH : 0;
@@ -163,12 +169,13 @@ export function finishReply(enc: Encoded, query: Query, limit: number): Buffer {
     }
   }
   const out = Buffer.allocUnsafe(end + opt);
-  enc.buf.copy(out, 0, 0, end);
+  if (end === enc.buf.length) out.set(enc.buf);
+  else enc.buf.copy(out, 0, 0, end);
   out.writeUInt16BE(query.id, 0);
   let flags = enc.buf.readUInt16BE(2) | (query.flags & ECHOED_FLAGS);
   if (truncated) flags |= FLAG.TC;
   out.writeUInt16BE(flags, 2);
-  query.packet.copy(out, 12, 12, query.qEnd);
+  copyQuestion(query, out);
   out.writeUInt16BE(ancount, 6);
   out.writeUInt16BE(nscount, 8);
   out.writeUInt16BE(arcount + (opt ? 1 : 0), 10);
@@ -194,7 +201,7 @@ export function bareReply(query: Query, options: { flags: number; rcode: number;
   out.writeUInt16BE(0, 6);
   out.writeUInt16BE(authority ? 1 : 0, 8);
   out.writeUInt16BE(opt ? 1 : 0, 10);
-  query.packet.copy(out, 12, 12, qEnd);
+  copyQuestion(query, out);
   let at = qEnd;
   if (options.tail) {
     out.writeUInt16BE(0xc000 | (options.ownerAt ?? 12), at);

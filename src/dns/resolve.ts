@@ -33,12 +33,15 @@ export class ClusterResolver {
   #chaseExternal: boolean;
   /** ".pod.<zone>": the tail a pod record's parent (`<ns>.pod.<zone>`) ends with. */
   #podSuffix: string;
+  /** `pod.<zone>` as a wire key: only names ending so can be pod records (the search-path misses skip the namespace lookup). */
+  #podKey: string;
 
   /** `chaseExternal`: ExternalName targets outside the zone are returned for the caller to resolve upstream (else the CNAME alone is the answer). */
   constructor(index: ClusterDnsIndex, options: { chaseExternal: boolean }) {
     this.#index = index;
     this.#chaseExternal = options.chaseExternal;
     this.#podSuffix = `.pod.${index.zone}`;
+    this.#podKey = wireKey(`pod.${index.zone}`);
     this.#soaTail = this.#buildSoaTail();
   }
 
@@ -83,13 +86,13 @@ export class ClusterResolver {
       const soa: Answer = { name: entry.name, type: 'SOA', ttl: RECORD_TTL, class: 'IN', data: this.#soaData() };
       return finishReply(encodeReply(this.#question(q), { flags: FLAG.AA, rcode: 0, answer: [soa] }), q, limit);
     }
+    // The template first: a hit is then one lookup past the name.
+    const cached = entry.replies.get(q.qtype) as Encoded | undefined;
+    if (cached) return finishReply(cached, q, limit);
     const set = entry.data.sets.get(q.qtype);
     if (!set) return this.#negative(q, RCODE.NOERROR, at);
-    let enc = entry.replies.get(q.qtype) as Encoded | undefined;
-    if (!enc) {
-      enc = encodeReply(this.#question(q), { flags: FLAG.AA, rcode: 0, answer: set.answer, additional: set.additional });
-      entry.replies.set(q.qtype, enc);
-    }
+    const enc = encodeReply(this.#question(q), { flags: FLAG.AA, rcode: 0, answer: set.answer, additional: set.additional });
+    entry.replies.set(q.qtype, enc);
     return finishReply(enc, q, limit);
   }
 
@@ -108,6 +111,7 @@ export class ClusterResolver {
   /** A name the index does not hold: a pod record if well formed, else NXDOMAIN. */
   #missing(q: Query, zoneAt: number, limit: number): Buffer {
     const key = q.key;
+    if (!key.endsWith(this.#podKey)) return this.#negative(q, RCODE.NXDOMAIN, zoneAt);
     const first = key.charCodeAt(0);
     const rest = key.slice(first + 1);
     // `<a-b-c-d>.<ns>.pod.<zone>`: the rest must be an existing namespace's pod subdomain.

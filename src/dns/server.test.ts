@@ -3,11 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { test } from 'node:test';
+import { MessageChannel } from 'node:worker_threads';
 import type { KubeObject } from '../api/types.ts';
 import type { Client, ResourceRef, WatchEvent } from '../client/index.ts';
 import { startClusterDns } from './cluster.ts';
 import { decodeReply, query, type Reply, rrs, sampleIndex, service, slice } from './fixtures.test-helpers.ts';
 import { addDnsAddress, removeDnsAddress } from './node-address.ts';
+import { followZone, ZonePublisher } from './replica.ts';
 import { startDnsServer } from './server.ts';
 import { TcpFramer } from './tcp-framing.ts';
 
@@ -148,5 +150,36 @@ test('addDnsAddress: the kube-dns IP on a dummy interface, answering there', { s
     await removeDnsAddress({ address: '10.96.0.10', device: 'skiff-dns-t' });
     await removeDnsAddress({ address: '10.96.0.10', device: 'skiff-dns-t' }); // absent is fine
     assert.doesNotMatch(execFileSync('ip', ['-o', 'addr'], { encoding: 'utf8' }), /10\.96\.0\.10/);
+  }
+});
+
+test('reusePort: a UDP-only replica shares the port and answers from its followed index', async () => {
+  const ac = new AbortController();
+  const primaryIndex = sampleIndex();
+  const publisher = new ZonePublisher(primaryIndex);
+  const { port1, port2 } = new MessageChannel();
+  publisher.add(port1);
+  publisher.markSynced();
+  const replica = await followZone(port2, 'cluster.local');
+  await replica.synced;
+  let replicaLookups = 0;
+  const lookupKey = replica.index.lookupKey.bind(replica.index);
+  replica.index.lookupKey = (key: string) => {
+    replicaLookups++;
+    return lookupKey(key);
+  };
+  const primary = await startDnsServer({ index: primaryIndex, listen: [{ address: '127.0.0.1', port: 0 }], reusePort: true, signal: ac.signal });
+  const second = await startDnsServer({ index: replica.index, listen: primary.addresses, reusePort: true, udpOnly: true, signal: ac.signal });
+  try {
+    assert.deepEqual(second.addresses, primary.addresses);
+    // Each query from its own socket (source port): the kernel spreads them over both.
+    const replies = await Promise.all(Array.from({ length: 32 }, (_, i) => udpAsk(primary.addresses[0].port, query('svc1.testns.svc.cluster.local', 'A', { id: i }))));
+    for (const r of replies) assert.deepEqual(rrs(r.answers), ['svc1.testns.svc.cluster.local 5 A 10.0.0.1']);
+    assert.ok(replicaLookups > 0 && replicaLookups < 32, `replica answered ${replicaLookups} of 32`);
+  } finally {
+    ac.abort();
+    publisher.close();
+    port2.close();
+    await Promise.all([primary.closed, second.closed]);
   }
 });

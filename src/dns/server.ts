@@ -102,18 +102,28 @@ type Handler = DnsServer['handle'];
 
 /**
  * dgram resolves the destination of every send through its lookup function
- * (dns.lookup by default, which answers an IP literal on the next tick). Our
- * destinations are always the client's address, an IP: answer at once.
+ * (dns.lookup by default: an isIP check and a next-tick callback per reply).
+ * Once bound, our destinations are the clients' addresses as the kernel gave
+ * them, always IPs of the socket's family: answer at once.
  */
-const ipLookup: SocketOptions['lookup'] = (address, options, callback) => {
-  const family = isIP(address);
-  if (family) callback(null, address, family);
-  else lookup(address, options, callback);
-};
+function replyLookup(family: 4 | 6): { lookup: SocketOptions['lookup']; bound(): void } {
+  let bound = false;
+  return {
+    lookup: (address, options, callback) => {
+      if (bound) callback(null, address, family);
+      else lookup(address, options, callback);
+    },
+    bound: () => {
+      bound = true;
+    },
+  };
+}
 
 function listenUdp(listen: ListenAddress, options: { handle: Handler; reusePort: boolean; log?: Logger }): Promise<Socket> {
   const { handle, log } = options;
-  const socket = createSocket({ type: isIP(listen.address) === 6 ? 'udp6' : 'udp4', reusePort: options.reusePort, lookup: ipLookup });
+  const family = isIP(listen.address) === 6 ? 6 : 4;
+  const resolver = replyLookup(family);
+  const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', reusePort: options.reusePort, lookup: resolver.lookup });
   socket.on('message', (msg, rinfo) => {
     let reply: ReturnType<Handler>;
     try {
@@ -134,6 +144,7 @@ function listenUdp(listen: ListenAddress, options: { handle: Handler; reusePort:
     socket.bind(listen.port, listen.address, () => {
       socket.off('error', reject);
       socket.on('error', (err) => log?.warn('dns udp socket error', { err: err.message }));
+      resolver.bound();
       try {
         socket.setRecvBufferSize(UDP_BUFFER_BYTES);
         socket.setSendBufferSize(UDP_BUFFER_BYTES);

