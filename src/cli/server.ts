@@ -291,6 +291,7 @@ export async function runServer(argv: string[], signal: AbortSignal): Promise<vo
     listen: [{ address: '127.0.0.1', port: options.dnsPort }],
     clusterDomain: options.clusterDomain,
     upstream: options.upstreamDns,
+    threads: 'auto',
     signal,
     log: log.child('dns'),
   }).catch((err: Error) => {
