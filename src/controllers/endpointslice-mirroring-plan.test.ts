@@ -169,7 +169,7 @@ describe('planMirroredSlices', () => {
       ],
     );
     const relabelled = { ...base, metadata: { ...base.metadata, labels: { tier: 'primary' } } };
-    assert.deepEqual(planMirroredSlices(relabelled, [slice]).update[0].metadata.labels.tier, 'primary');
+    assert.equal(planMirroredSlices(relabelled, [slice]).update[0].metadata.labels?.tier, 'primary');
     const reannotated = { ...base, metadata: { ...base.metadata, annotations: {} } };
     assert.equal(planMirroredSlices(reannotated, [slice]).update[0].metadata.annotations, undefined);
   });

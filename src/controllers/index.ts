@@ -27,6 +27,7 @@ import { runTtlAfterFinishedController } from './ttl-after-finished.ts';
 import { runNodeIpamController } from './node-ipam.ts';
 import { runEndpointsController } from './endpoints.ts';
 import { runEndpointSliceController } from './endpointslice.ts';
+import { runEndpointSliceMirroringController } from './endpointslice-mirroring.ts';
 import { runServiceLbController } from './service-lb.ts';
 
 export type { ControllerContext, ControllerRunner, ControllerSettings } from './context.ts';
@@ -53,6 +54,7 @@ const CONTROLLERS: [name: string, run: ControllerRunner][] = [
   ['podgc', runPodGcController],
   ['endpoints', runEndpointsController],
   ['endpointslice', runEndpointSliceController],
+  ['endpointslicemirroring', runEndpointSliceMirroringController],
   ['service-lb', runServiceLbController],
   ['root-ca-cert-publisher', runRootCaPublisher],
 ];
