@@ -195,6 +195,43 @@ describe('node streaming: logs, exec, cp, port-forward, top', { skip }, () => {
     });
   }
 
+  // Like the kubelet's runtimes, the agent dials localhost inside the pod: ports served only on 127.0.0.1 are reachable.
+  test('port-forward reaches a port the pod serves only on its localhost; a closed port is reported', async () => {
+    await s.k(['apply', '-f', '-'], `
+apiVersion: v1
+kind: Pod
+metadata: { name: lo-only }
+spec:
+  containers:
+  - name: main
+    image: busybox:latest
+    command: ['sh', '-c', 'mkdir -p /www && echo served-on-localhost > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www']
+`);
+    const podIp = await eventually(async () => {
+      const pod = JSON.parse(await s.k(['get', 'pod', 'lo-only', '-o', 'json']));
+      return pod.status?.phase === 'Running' ? (pod.status.podIP as string) : undefined;
+    }, RUNNING_MS, 'lo-only Running');
+    assert.equal(await httpGet(`http://${podIp}:8080/`), undefined, 'not served on the pod IP');
+    const pf = background(s, ['port-forward', 'pod/lo-only', ':8080', ':9']);
+    try {
+      const ports = await eventually(async () => {
+        const found = [...pf.output().matchAll(/Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/g)];
+        return found.length === 2 ? Object.fromEntries(found.map((m) => [m[2], m[1]])) : undefined;
+      }, 15_000, 'port-forward ready');
+      for (let i = 0; i < 3; i++) {
+        const page = await httpGet(`http://127.0.0.1:${ports['8080']}/`);
+        assert.equal(page, 'served-on-localhost\n', `connection ${i}; kubectl said: ${pf.output()} ${pf.errors()}`);
+      }
+      // Nothing listens on 9 anywhere in the pod: kubectl is told why (and, as 1.32 does, ends the session).
+      assert.equal(await httpGet(`http://127.0.0.1:${ports['9']}/`), undefined);
+      await eventually(async () => /error forwarding port 9 to pod lo-only_default, uid [0-9a-f-]+: .*refused/i.test(pf.errors()), 10_000, 'error reported').catch((err) => {
+        throw new Error(`${err.message}; kubectl said: ${pf.errors()}`);
+      });
+    } finally {
+      await pf.stop();
+    }
+  });
+
   test('top nodes and pods show usage', async () => {
     const nodes = await s.k(['top', 'nodes']);
     assert.match(nodes, /NAME\s+CPU\(cores\)\s+CPU(\(%\)|%)\s+MEMORY\(bytes\)/);

@@ -13,7 +13,7 @@ import { parseLogOptions } from './cri-log.ts';
 import { serveAttach, serveExec, streamFlags } from './exec.ts';
 import { containerLogPath, streamLog } from './log-files.ts';
 import { containerInstance, StreamError } from './pod-lookup.ts';
-import { PORT_FORWARD_PROTOCOL, servePortForward, TUNNEL_PROTOCOL, tcpDialer } from './port-forward.ts';
+import { PORT_FORWARD_PROTOCOL, podDialer, servePortForward, TUNNEL_PROTOCOL, tcpDialer } from './port-forward.ts';
 import { StatsCollector } from './stats.ts';
 import { APISERVER_CLIENT_CN, type StreamingBackend } from './types.ts';
 
@@ -155,7 +155,10 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
   function upgradePortForward(req: IncomingMessage, socket: Socket, head: Buffer, pod: KubeObject): void {
     const host = pod.spec?.hostNetwork ? '127.0.0.1' : pod.status?.podIP;
     if (!host) throw new StreamError(400, `pod ${pod.metadata.name} has no IP address yet`);
-    const dial = tcpDialer(host);
+    // A hostNetwork pod shares this node's namespace; another pod's localhost is reached through its own.
+    const netnsPath = pod.spec?.hostNetwork ? undefined : backend.podNetnsPath?.(pod);
+    const dial = netnsPath ? podDialer({ podIp: host, netnsPath, log }) : tcpDialer(host);
+    const target = { name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', uid: pod.metadata.uid ?? '' };
     if ((req.headers.upgrade ?? '').toLowerCase() === 'websocket') {
       const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
       if (!offered.includes(TUNNEL_PROTOCOL)) throw new StreamError(400, `port-forward needs the ${TUNNEL_PROTOCOL} subprotocol`);
@@ -164,6 +167,7 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
         const session = servePortForward({
           transport: { write: (data) => ws.send(data, { binary: true }), close: () => ws.close(1000) },
           dial,
+          pod: target,
           log,
         });
         ws.on('message', (data: Buffer) => session.receive(data));
@@ -177,7 +181,7 @@ export async function startStreamingServer(options: StreamingServerOptions): Pro
       throw new StreamError(400, 'unsupported port-forward protocol');
     }
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL}\r\n\r\n`);
-    const session = servePortForward({ transport: { write: (data) => socket.write(data), close: () => socket.end() }, dial, log });
+    const session = servePortForward({ transport: { write: (data) => socket.write(data), close: () => socket.end() }, dial, pod: target, log });
     if (head.length) session.receive(head);
     socket.on('data', (data: Buffer) => session.receive(data));
     socket.on('close', () => session.close());

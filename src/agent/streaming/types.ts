@@ -16,6 +16,11 @@ export type StreamingBackend = {
    * when the runtime cannot, and attach then streams output only.
    */
   attachStdin?(containerId: string): Promise<NodeJS.WritableStream | undefined>;
+  /**
+   * The file of a pod's network namespace (port-forward dials localhost in
+   * there); absent when the agent keeps none, and port-forward then dials the pod's IP only.
+   */
+  podNetnsPath?(pod: KubeObject): string | undefined;
 };
 
 export type { ExecStreams };

@@ -5,6 +5,8 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { KubeObject } from '../../api/types.ts';
 import type { Logger } from '../../lib/log.ts';
+import { netnsDir } from '../network/index.ts';
+import { netnsPathFor } from '../network/netns.ts';
 import type { ContainerRuntime } from '../types.ts';
 import { startStreamingServer } from './server.ts';
 
@@ -50,6 +52,8 @@ export function agentStreaming(o: {
         listPods: () => agent.pods(),
         runtime: agent.runtime,
         attachStdin: async (id) => openStdinFifo(await agent.runtime.stdinPath?.(id)),
+        // Where BridgeNetwork (cli's pod network) mounts each pod's namespace.
+        podNetnsPath: (pod) => (pod.metadata.uid ? netnsPathFor(netnsDir(o.dataDir), pod.metadata.uid) : undefined),
       },
       signal: o.signal,
       log: o.log,
