@@ -91,6 +91,7 @@ describe('endpointslice mirroring', () => {
       { addresses: ['10.1.0.6'], conditions: { ready: false } },
     ]);
     assert.deepEqual(v6.endpoints, [{ addresses: ['fd00::5'], conditions: { ready: true } }]);
+    assert.deepEqual(await slicesOf('kubernetes'), [], "the API server's own Endpoints is labelled skip-mirror");
     // kubectl's table shows the mirrored addresses.
     assert.match(await s.k(['get', 'endpointslice', v4.metadata.name, '--no-headers']), /IPv4\s+5432\s+10\.1\.0\.5,10\.1\.0\.6/);
   });
@@ -158,6 +159,24 @@ endpoints:
     await settled('the endpointslice controller’s slice', async () => (await slicesOf('cache', 'endpointslice-controller.k8s.io')).length === 1);
     const manual = JSON.parse(await s.k(['get', 'endpointslice', 'cache-manual', '-o', 'json']));
     assert.deepEqual(manual.endpoints, [{ addresses: ['10.3.0.9'] }]);
+  });
+
+  test('at most 1000 addresses of a subset are mirrored, with a warning Event on the Endpoints', async () => {
+    await apply(service('big'));
+    const many = Array.from({ length: 1001 }, (_, i) => ({ ip: `10.4.${i >> 8}.${i & 255}` }));
+    await s.k(['create', '-f', '-'], endpoints('big', many));
+    const [slice] = await settled('the big slice', async () => {
+      const got = await slicesOf('big');
+      return got.length === 1 ? got : undefined;
+    });
+    assert.equal(slice.endpoints.length, 1000);
+    const event = await settled('a TooManyAddressesToMirror Event', async () => {
+      const list = JSON.parse(await s.k(['get', 'events', '--field-selector', 'involvedObject.name=big,involvedObject.kind=Endpoints', '-o', 'json']));
+      return list.items.find((e: Json) => e.reason === 'TooManyAddressesToMirror');
+    });
+    assert.equal(event.type, 'Warning');
+    assert.equal(event.message, 'A max of 1000 addresses can be mirrored to EndpointSlices per Endpoints subset. 1 addresses were skipped');
+    assert.equal(event.source.component, 'endpoint-slice-mirroring-controller');
   });
 
   test('deleting the Endpoints, or the Service, removes the mirrored slices', async () => {
