@@ -2,10 +2,18 @@
 // without a selector plus a hand-written Endpoints object ("Services without
 // selectors") gets EndpointSlices the proxy and DNS can read, kept in step
 // with the Endpoints, and removed when the Endpoints or Service goes, when the
-// Service gains a selector, or when the Endpoints is labelled skip-mirror.
+// Service gains a selector, or when the Endpoints is labelled skip-mirror; and
+// the service proxy (nftables, in hand-made pod namespaces as in
+// service-proxy.test.ts) sends the Service's traffic to those addresses.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createClient } from '../../src/client/index.ts';
+import { createLogger } from '../../src/lib/log.ts';
+import { resetServiceProxy, type ServiceProxy, startServiceProxy } from '../../src/proxy/index.ts';
 import { type TestServer, eventually, startServer } from './harness.ts';
+import { buildTopology, CLUSTER_CIDR, NODE_IP, type Pod, type Topology } from './proxy-topology.ts';
 
 /** Slices must follow the Endpoints within about a second; allow for a loaded machine. */
 const FOLLOW_MS = 5000;
@@ -185,5 +193,77 @@ endpoints:
     assert.equal((await slicesOf('sentinel')).length, 1);
     await s.k(['delete', 'service', 'sentinel']);
     await gone('sentinel');
+  });
+});
+
+// The point of mirroring: the service proxy reads only EndpointSlices, so a
+// selectorless Service answers through its VIP once its Endpoints is mirrored.
+describe('endpointslice mirroring: traffic through the VIP', { timeout: 90_000 }, () => {
+  let s: TestServer;
+  let topo: Topology;
+  let proxy: ServiceProxy;
+  let api: ReturnType<typeof createClient>;
+  let p1: Pod;
+  let p2: Pod;
+  let vip = '';
+  const stop = new AbortController();
+  const webEndpoints = (ready: Pod[], notReady: Pod[] = []) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'web', namespace: 'default' },
+      subsets: [{ addresses: ready.map((p) => ({ ip: p.ip })), notReadyAddresses: notReady.map((p) => ({ ip: p.ip })), ports: [{ name: 'http', port: 80 }] }],
+    });
+  /** The set of pods that answered n requests from the node. */
+  const answers = async (n = 16) => {
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) seen.add(await topo.get(undefined, `http://${vip}/`));
+    return [...seen].sort().join(',');
+  };
+
+  before(async () => {
+    s = await startServer();
+    topo = buildTopology();
+    p1 = topo.addPod('pod1', '10.244.0.2');
+    p2 = topo.addPod('pod2', '10.244.0.3');
+    await s.k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { ports: [{ name: 'http', port: 80 }] } }));
+    vip = (await s.k(['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    api = createClient({
+      server: s.url,
+      caPem: readFileSync(join(s.dataDir, 'tls', 'ca.crt'), 'utf8'),
+      token: readFileSync(join(s.dataDir, 'admin-token'), 'utf8').trim(),
+    });
+    proxy = await startServiceProxy({
+      client: api,
+      nodeName: 'node-a',
+      nodeIps: [NODE_IP],
+      clusterCidr: CLUSTER_CIDR,
+      serviceCidr: '10.96.0.0/12',
+      signal: stop.signal,
+      log: createLogger('proxy'),
+      backend: 'nftables',
+    });
+    assert.equal(await proxy.synced, true);
+  });
+
+  after(async () => {
+    stop.abort();
+    await proxy?.stopped;
+    api?.close();
+    await resetServiceProxy();
+    topo?.close();
+    await s?.stop();
+  });
+
+  test('the VIP answers from the hand-written addresses and follows their readiness', async () => {
+    assert.match(await topo.get(undefined, `http://${vip}/`, 1), /^ERR/, 'no endpoints yet');
+    await s.k(['apply', '-f', '-'], webEndpoints([p1]));
+    await eventually(async () => (await answers(4)) === 'pod1', FOLLOW_MS, 'pod1 behind the VIP');
+    await s.k(['apply', '-f', '-'], webEndpoints([p1, p2]));
+    await eventually(async () => (await answers()) === 'pod1,pod2', FOLLOW_MS, 'both pods behind the VIP');
+    await s.k(['apply', '-f', '-'], webEndpoints([p2], [p1]));
+    await eventually(async () => (await answers()) === 'pod2', FOLLOW_MS, 'only the ready pod');
+    await s.k(['delete', 'endpoints', 'web']);
+    await eventually(async () => (await topo.get(undefined, `http://${vip}/`, 1)).startsWith('ERR'), FOLLOW_MS, 'the VIP to stop answering');
   });
 });
