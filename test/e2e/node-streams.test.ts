@@ -2,7 +2,8 @@
 // server proxies to the agent's mutual-TLS port, which streams from runc.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -73,6 +74,18 @@ function background(s: TestServer, args: string[], env: NodeJS.ProcessEnv = {}) 
       child.kill('SIGINT');
     }),
   };
+}
+
+/** Pids of port-forward relays to 127.0.0.1:<port> (busybox nc or the node relay, as the agent runs them). */
+function relayProcesses(port: number): string[] {
+  return readdirSync('/proc').filter((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').endsWith(`\x00127.0.0.1\x00${port}\x00`);
+    } catch {
+      return false; // exited meanwhile
+    }
+  });
 }
 
 describe('node streaming: logs, exec, cp, port-forward, top', { skip }, () => {
@@ -222,11 +235,18 @@ spec:
         const page = await httpGet(`http://127.0.0.1:${ports['8080']}/`);
         assert.equal(page, 'served-on-localhost\n', `connection ${i}; kubectl said: ${pf.output()} ${pf.errors()}`);
       }
+      // A connection left open holds a relay process in the pod's namespace (this test's own pid namespace)...
+      const held = connect({ host: '127.0.0.1', port: Number(ports['8080']) }).on('error', () => {});
+      await eventually(async () => relayProcesses(8080).length > 0, 10_000, 'relay process');
       // Nothing listens on 9 anywhere in the pod: kubectl is told why (and, as 1.32 does, ends the session).
       assert.equal(await httpGet(`http://127.0.0.1:${ports['9']}/`), undefined);
       await eventually(async () => /error forwarding port 9 to pod lo-only_default, uid [0-9a-f-]+: .*refused/i.test(pf.errors()), 10_000, 'error reported').catch((err) => {
         throw new Error(`${err.message}; kubectl said: ${pf.errors()}`);
       });
+      await pf.stop();
+      // ...and the session's end kills it (its client still open, httpd would wait a minute for the request).
+      await eventually(async () => relayProcesses(8080).length === 0, 5_000, 'relay gone');
+      held.destroy();
     } finally {
       await pf.stop();
     }
