@@ -44,15 +44,21 @@ async function replica(): Promise<void> {
   const { startDnsServer } = await import('./server.ts');
   const zone = workerData.zone as MessagePort;
   const listen = workerData.listen as ListenAddress[];
-  const { index, synced } = await followZone(zone, clusterDomain);
-  // Join the port only once the zone is complete: a socket bound earlier would take its share of clients and answer SERVFAIL.
-  await Promise.race([synced, new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
-  if (stop.signal.aborted) return;
-  const upstreamResolver = makeUpstream({ upstream, listen, log });
-  const dns = await startDnsServer({ index, listen, upstream: upstreamResolver, reusePort: true, udpOnly: true, signal: stop.signal, log });
-  port.postMessage({ type: 'ready', addresses: dns.addresses } satisfies FromDnsWorker);
-  await dns.closed;
-  zone.close();
+  const stopped = new Promise<undefined>((resolve) => stop.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+  try {
+    const replica = await Promise.race([followZone(zone, clusterDomain), stopped]);
+    if (!replica) return;
+    const { index, synced } = replica;
+    // Join the port only once the zone is complete: a socket bound earlier would take its share of clients and answer SERVFAIL.
+    await Promise.race([synced, stopped]);
+    if (stop.signal.aborted) return;
+    const upstreamResolver = makeUpstream({ upstream, listen, log });
+    const dns = await startDnsServer({ index, listen, upstream: upstreamResolver, reusePort: true, udpOnly: true, signal: stop.signal, log });
+    port.postMessage({ type: 'ready', addresses: dns.addresses } satisfies FromDnsWorker);
+    await dns.closed;
+  } finally {
+    zone.close();
+  }
 }
 
 try {
