@@ -1,8 +1,12 @@
-// Runs system tools (ip, nft, iptables, conntrack, mount, ...): argv only,
-// never a shell; stdin for scripts and batches; failures carry the tool's stderr.
+// Runs system tools (ip, nft, iptables, conntrack, mount, runc, ...): argv
+// only, never a shell; stdin for scripts and batches; failures carry the
+// tool's stderr. Commands go through one shared helper process (spawner.ts)
+// so this process never forks itself on the hot path; if the helper cannot
+// run, they are spawned directly.
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { type SpawnResult, Spawner } from './spawner.ts';
 
 /** These tools answer in milliseconds; a minute means something is wedged (e.g. a netlink socket). */
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -22,22 +26,43 @@ export class CommandError extends Error {
   }
 }
 
-/** Runs argv[0] with the rest as arguments; resolves with stdout, rejects with CommandError. */
-export function run(argv: string[], options: { input?: string } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], timeout: COMMAND_TIMEOUT_MS });
+export type CommandOptions = { input?: string; cwd?: string; timeoutMs?: number };
+/** What a command did: its exit code (128+signal when killed; null when it could not be started) and output. */
+export type CommandResult = { code: number | null; stdout: string; stderr: string };
+
+let spawner: Spawner | undefined;
+
+/** Runs argv[0] with the rest as arguments and reports how it went, whatever the exit code. */
+export async function runCommand(argv: string[], options: CommandOptions = {}): Promise<CommandResult> {
+  const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS;
+  spawner ??= new Spawner();
+  if (spawner.usable && process.env.SKIFF_DIRECT_SPAWN !== '1') {
+    const r: SpawnResult | undefined = await spawner.run({ argv, input: options.input, cwd: options.cwd, timeoutMs }).catch(() => undefined);
+    if (r) return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  }
+  return spawnDirectly(argv, { ...options, timeoutMs });
+}
+
+/** The fallback: this process forks the command itself. */
+function spawnDirectly(argv: string[], options: CommandOptions & { timeoutMs: number }): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs, cwd: options.cwd });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new CommandError(argv, null, e.message)));
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString());
-      else reject(new CommandError(argv, code, Buffer.concat(err).toString()));
-    });
+    child.on('error', (e) => resolve({ code: null, stdout: '', stderr: e.message }));
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
     child.stdin.on('error', () => {}); // the tool may exit before reading everything; its exit code tells
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** Runs argv[0] with the rest as arguments; resolves with stdout, rejects with CommandError. */
+export async function run(argv: string[], options: CommandOptions = {}): Promise<string> {
+  const r = await runCommand(argv, options);
+  if (r.code === 0) return r.stdout;
+  throw new CommandError(argv, r.code, r.stderr);
 }
 
 /** Runs and treats failures whose stderr matches `benign` as success (e.g. "Cannot find device" when deleting). */

@@ -2,7 +2,7 @@
 // by every container of the image), upper and work dirs belong to the one
 // container. The mount record beside them tells garbage collection which
 // image is in use, whichever process asks.
-import { spawn } from 'node:child_process';
+import { runCommand } from '../../lib/exec.ts';
 import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageError } from './errors.ts';
@@ -26,16 +26,10 @@ export function containerRootfsPaths(containersDir: string, containerId: string)
 
 export type MountRecord = { imageId: string; layers: string[] };
 
-function run(cmd: string, args: string[], cwd?: string): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stderr: stderr.trim() }));
-  });
+async function run(cmd: string, args: string[], cwd?: string): Promise<{ code: number; stderr: string }> {
+  const r = await runCommand([cmd, ...args], { cwd });
+  if (r.code === null) throw new Error(`cannot run ${cmd}: ${r.stderr}`);
+  return { code: r.code, stderr: r.stderr.trim() };
 }
 
 /** Whether `path` is a mount point (in this mount namespace). */

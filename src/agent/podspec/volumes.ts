@@ -2,7 +2,7 @@
 // Kubernetes' plugin directory names, ready to bind into containers. Calling
 // preparePodVolumes again refreshes configMap/secret/projected/downwardAPI
 // contents (atomically) — the kubelet does so periodically.
-import { spawn } from 'node:child_process';
+import { runCommand } from '../../lib/exec.ts';
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeObject } from '../../api/types.ts';
@@ -54,16 +54,10 @@ export type PrepareVolumesOptions = {
   nodeAllocatable?: NodeAllocatable;
 };
 
-function run(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stderr: stderr.trim() }));
-  });
+async function run(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
+  const r = await runCommand([cmd, ...args]);
+  if (r.code === null) throw new Error(`cannot run ${cmd}: ${r.stderr}`);
+  return { code: r.code, stderr: r.stderr.trim() };
 }
 
 /** Mount points at or under `dir`, deepest first (from /proc/self/mountinfo, octal escapes decoded). */

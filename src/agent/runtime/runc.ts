@@ -1,6 +1,6 @@
 // Thin wrapper around the runc command line: argv only, the state root
 // always explicit (several clusters run side by side), errors typed.
-import { spawn } from 'node:child_process';
+import { runCommand } from '../../lib/exec.ts';
 
 /** runc answers in tens of milliseconds; anything far longer is wedged (e.g. a D-state process). */
 const RUNC_TIMEOUT_MS = 30_000;
@@ -50,19 +50,10 @@ export class Runc {
   }
 
   /** Runs runc; resolves with its output whatever the exit code. */
-  exec(args: string[]): Promise<RuncResult> {
-    return new Promise((resolve, reject) => {
-      const [cmd, ...rest] = this.argv(args);
-      const child = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'], timeout: RUNC_TIMEOUT_MS });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', (e) => reject(new RuntimeError('RuncFailed', `cannot run ${cmd}: ${e.message}`)));
-      child.on('close', (code) =>
-        resolve({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code: code ?? -1 }),
-      );
-    });
+  async exec(args: string[]): Promise<RuncResult> {
+    const r = await runCommand(this.argv(args), { timeoutMs: RUNC_TIMEOUT_MS });
+    if (r.code === null) throw new RuntimeError('RuncFailed', `cannot run ${this.binary}: ${r.stderr}`);
+    return { stdout: r.stdout, stderr: r.stderr, code: r.code };
   }
 
   /** Runs runc and rejects with its message unless it succeeds. */
