@@ -42,11 +42,15 @@ export const KUBELET_VERSION = 'v1.32.0-skiff';
 export const DEFAULT_TERMINATION_GRACE_SECONDS = 30;
 /** While stopping a container, its state is polled this often: exits show at once rather than at the next relist. */
 export const STOP_POLL_MS = 100;
+/** A stopped container always gets this long between the stop signal and SIGKILL (kubelet's minimumGracePeriodInSeconds). */
+export const MIN_SHUTDOWN_WINDOW_MS = 2000;
 /** After SIGKILL a container gets this long to disappear before we give up and report (a stuck D-state process). */
 export const KILL_WAIT_MS = 10_000;
 
 /** kubelet's limit on a termination message read from the file (MaxContainerTerminationMessageLength). */
 export const MAX_TERMINATION_MESSAGE_BYTES = 4096;
+/** All of a pod's termination messages together stay under this; each container gets an equal share (kubelet's MaxPodTerminationMessageLogLength). */
+export const MAX_POD_TERMINATION_MESSAGE_BYTES = 12 * 1024;
 /** FallbackToLogsOnError takes at most these many lines / bytes of the log's tail (kubelet's values). */
 export const TERMINATION_LOG_LINES = 80;
 export const TERMINATION_LOG_BYTES = 2048;

@@ -28,6 +28,7 @@ import {
   KILL_WAIT_MS,
   LABELS,
   MAX_TERMINATION_MESSAGE_BYTES,
+  MIN_SHUTDOWN_WINDOW_MS,
   STOP_POLL_MS,
   TERMINATION_LOG_BYTES,
   TERMINATION_LOG_LINES,
@@ -196,13 +197,17 @@ export function createContainerOps(o: ContainerOpsOptions) {
           container: c,
           podIp: sandbox.network?.ip,
           timeoutMs: graceSeconds(pod) * 1000,
+          purpose: 'lifecycle',
         });
         if (!outcome.ok) {
-          const detail = postStart.exec
-            ? `Exec lifecycle hook (${JSON.stringify(postStart.exec.command ?? [])}) for Container "${c.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: ${outcome.message}`
-            : `HTTP lifecycle hook (${postStart.httpGet?.path ?? '/'}) for Container "${c.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: ${outcome.message}`;
-          event(pod, 'Warning', 'FailedPostStartHook', detail);
-          await this.stop({ pod, id, container: c, graceSeconds: graceSeconds(pod), message: `FailedPostStartHook` });
+          // The hook's output stays out of the event (it may hold secrets), as kubelet keeps it; the agent logs it.
+          o.log.warn('postStart hook failed', {
+            pod: podRef(pod),
+            container: c.name,
+            detail: hookFailure(postStart, c, pod, outcome),
+          });
+          event(pod, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+          await this.stop({ pod, id, container: c, graceSeconds: graceSeconds(pod), message: 'FailedPostStartHook' });
         }
       }
       return id;
@@ -231,13 +236,22 @@ export function createContainerOps(o: ContainerOpsOptions) {
           container: c!,
           podIp: pod.status?.podIP,
           timeoutMs: Math.max(0, deadline - Date.now()),
+          purpose: 'lifecycle',
         });
-        if (!outcome.ok) event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${outcome.message}`);
+        if (!outcome.ok) {
+          o.log.warn('preStop hook failed', {
+            pod: podRef(pod),
+            container: name,
+            detail: hookFailure(preStop, c!, pod, outcome),
+          });
+          event(pod, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+        }
       }
       const signal =
         args.graceSeconds > 0 ? (args.stopSignal ?? state.labels?.[STOP_SIGNAL_LABEL] ?? 'SIGTERM') : 'SIGKILL';
       await o.runtime.kill(id, signal).catch(() => {});
-      if (await waitStopped(o.runtime, id, deadline)) return;
+      if (await waitStopped(o.runtime, id, killAt({ deadline, now: Date.now(), graceSeconds: args.graceSeconds })))
+        return;
       await o.runtime.kill(id, 'SIGKILL').catch(() => {});
       if (!(await waitStopped(o.runtime, id, Date.now() + KILL_WAIT_MS)))
         o.log.warn('container did not stop after SIGKILL', { id });
@@ -246,7 +260,7 @@ export function createContainerOps(o: ContainerOpsOptions) {
     /** The run's termination message: the file, or with FallbackToLogsOnError and a failed exit, the log's tail. */
     async terminationMessage(pod: KubeObject, c: ContainerSpec | undefined, inst: Instance): Promise<string> {
       const file = join(podDir(o.dataDir, pod.metadata.uid!), 'containers', inst.name, String(inst.restartCount));
-      let text = await readHead(file, MAX_TERMINATION_MESSAGE_BYTES);
+      let text = await readLastBytes(file, MAX_TERMINATION_MESSAGE_BYTES);
       if (!text && c?.terminationMessagePolicy === 'FallbackToLogsOnError' && inst.exitCode !== 0) {
         text = logTail(
           await readTail(containerLogPath(o.dataDir, pod, inst.name, inst.restartCount), TERMINATION_LOG_BYTES * 4),
@@ -280,12 +294,15 @@ async function waitStopped(runtime: ContainerRuntime, id: string, deadline: numb
   }
 }
 
-async function readHead(path: string, max: number): Promise<string> {
+/** The last `max` bytes of a file ('' when unreadable): kubelet keeps the end of an over-long termination message. */
+export async function readLastBytes(path: string, max: number): Promise<string> {
   try {
     const f = await open(path, 'r');
     try {
-      const buf = Buffer.alloc(max);
-      const { bytesRead } = await f.read(buf, 0, max, 0);
+      const { size } = await f.stat();
+      const length = Math.min(size, max);
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await f.read(buf, 0, length, size - length);
       return buf.subarray(0, bytesRead).toString();
     } finally {
       await f.close();
@@ -293,6 +310,34 @@ async function readHead(path: string, max: number): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/**
+ * When SIGKILL follows the stop signal: at the end of the grace period, but
+ * never sooner than MIN_SHUTDOWN_WINDOW_MS after the signal (kubelet's
+ * minimumGracePeriodInSeconds, even when a preStop hook used up the grace). Pure.
+ */
+export function killAt(args: { deadline: number; now: number; graceSeconds: number }): number {
+  if (args.graceSeconds <= 0) return args.now;
+  return Math.max(args.deadline, args.now + MIN_SHUTDOWN_WINDOW_MS);
+}
+
+const podRef = (pod: KubeObject) => `${pod.metadata.namespace}/${pod.metadata.name}`;
+
+/** kubelet's wording of a failed hook (its log line and waiting message; never an event's). Pure. */
+export function hookFailure(
+  hook: Record<string, unknown>,
+  c: ContainerSpec,
+  pod: KubeObject,
+  outcome: { message: string },
+): string {
+  const where = `for Container "${c.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})"`;
+  const exec = hook.exec as { command?: string[] } | undefined;
+  if (exec)
+    return `Exec lifecycle hook ([${(exec.command ?? []).join(' ')}]) ${where} failed - error: ${outcome.message}`;
+  const http = hook.httpGet as { path?: string } | undefined;
+  if (http) return `HTTP lifecycle hook (${http.path ?? ''}) ${where} failed - error: ${outcome.message}`;
+  return `lifecycle hook ${where} failed - error: ${outcome.message}`;
 }
 
 async function readTail(path: string, max: number): Promise<string> {

@@ -24,7 +24,15 @@ export type HandlerContext = {
   container: ContainerSpec;
   podIp?: string;
   timeoutMs: number;
+  /**
+   * A lifecycle hook's httpGet succeeds on any HTTP response (kubelet looks only
+   * for transport errors) and says "kube-lifecycle"; a probe's needs 2xx/3xx.
+   */
+  purpose?: 'probe' | 'lifecycle';
 };
+
+/** The User-Agent kubelet sends (kube-probe/<major>.<minor> or kube-lifecycle/<major>.<minor>). */
+const userAgent = (purpose: HandlerContext['purpose']) => `kube-${purpose ?? 'probe'}/1.32`;
 
 function httpGet(action: Record<string, unknown>, ctx: HandlerContext): Promise<Outcome> {
   const port = resolvePort(action.port, ctx.container);
@@ -34,7 +42,7 @@ function httpGet(action: Record<string, unknown>, ctx: HandlerContext): Promise<
   if (port === undefined) return Promise.resolve({ ok: false, message: `unknown port ${String(action.port)}` });
   if (action.scheme === 'HTTPS')
     return Promise.resolve({ ok: false, message: 'HTTPS probes are not supported by this node' });
-  const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.32', Accept: '*/*' };
+  const headers: Record<string, string> = { 'User-Agent': userAgent(ctx.purpose), Accept: '*/*' };
   for (const h of (action.httpHeaders as { name: string; value: string }[] | undefined) ?? [])
     headers[h.name] = h.value;
   return new Promise((resolve) => {
@@ -47,7 +55,8 @@ function httpGet(action: Record<string, unknown>, ctx: HandlerContext): Promise<
       });
       res.on('end', () => {
         const code = res.statusCode ?? 0;
-        if (code >= 200 && code < 400) resolve({ ok: true, message: body.slice(0, PROBE_MAX_BODY_BYTES) });
+        if (ctx.purpose === 'lifecycle' || (code >= 200 && code < 400))
+          resolve({ ok: true, message: body.slice(0, PROBE_MAX_BODY_BYTES) });
         else resolve({ ok: false, message: `HTTP probe failed with statuscode: ${code}` });
       });
       res.on('error', (err) => resolve({ ok: false, message: `Get "${url}": ${err.message}` }));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { KubeObject } from '../../api/types.ts';
 import { type Instance, viewsOf } from './model.ts';
-import { containerStatus, podStatus } from './status.ts';
+import { containerStatus, podStatus, truncateBytes } from './status.ts';
 
 const pod = (spec: Record<string, unknown>, status: Record<string, unknown> = {}): KubeObject => ({
   metadata: { name: 'p', namespace: 'default', uid: 'u1' },
@@ -159,5 +159,32 @@ describe('pod phase and conditions', () => {
     assert.ok(s.conditions.find((c) => c.type === 'PodScheduled'));
     assert.equal(s.podIP, '10.244.0.5');
     assert.deepEqual(s.hostIPs, [{ ip: '10.0.0.1' }]);
+  });
+});
+
+describe('termination messages in the pod status', () => {
+  test("a pod's messages share 12 KiB: each container keeps the first 12 KiB / n bytes", () => {
+    const names = ['a', 'b', 'c', 'd'];
+    const p = pod({ containers: names.map((name) => ({ name })) });
+    const runs = names.map((n) =>
+      run(n, { status: 'stopped', exitCode: 0, finishedAt: '2026-01-01T00:00:30Z', id: `id-${n}` }),
+    );
+    const messages = new Map(names.map((n) => [`id-${n}`, `${n.repeat(96)}${'y'.repeat(4000)}`]));
+    const s = status(p, runs, Object.fromEntries(names.map((n) => [n, { messages }])));
+    for (const cs of s.containerStatuses) {
+      const message = (cs.state as { terminated: { message: string } }).terminated.message;
+      assert.equal(message.length, 3072);
+      assert.ok(message.startsWith(cs.name.repeat(96) + 'y'));
+    }
+    const one = status(pod({ containers: [{ name: 'a' }] }), [runs[0]], { a: { messages } });
+    assert.equal(
+      (one.containerStatuses[0].state as { terminated: { message: string } }).terminated.message.length,
+      4096,
+    );
+  });
+
+  test('truncateBytes cuts bytes, not characters', () => {
+    assert.equal(truncateBytes('héllo', 2), 'h\ufffd');
+    assert.equal(truncateBytes('short', 10), 'short');
   });
 });

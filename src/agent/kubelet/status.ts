@@ -2,6 +2,7 @@
 // statuses from the runs and the sync's waiting reasons, the phase, and the
 // conditions. Pure.
 import type { KubeObject } from '../../api/types.ts';
+import { MAX_POD_TERMINATION_MESSAGE_BYTES } from './constants.ts';
 import {
   appContainers,
   type ContainerSpec,
@@ -245,6 +246,13 @@ export function podStatus(input: PodStatusInput) {
   const app = appContainers(pod).map((c) =>
     containerStatus(c, views.get(c.name), input.extras(c.name), defaultWaiting),
   );
+  const perContainer = Math.floor(MAX_POD_TERMINATION_MESSAGE_BYTES / Math.max(1, init.length + app.length));
+  for (const st of [...init, ...app]) {
+    for (const state of [st.state, st.lastState]) {
+      const t = (state as { terminated?: { message?: string } }).terminated;
+      if (t?.message) t.message = truncateBytes(t.message, perContainer);
+    }
+  }
   const phase = input.phase ?? podPhase(pod, init, app);
   const conditions = mergeConditions(
     pod.status?.conditions ?? [],
@@ -260,4 +268,10 @@ export function podStatus(input: PodStatusInput) {
     ...(hasInit ? { initContainerStatuses: init } : {}),
     containerStatuses: app,
   };
+}
+
+/** The first `max` bytes of a UTF-8 string (as kubelet slices a message's bytes). Pure. */
+export function truncateBytes(text: string, max: number): string {
+  const bytes = Buffer.from(text);
+  return bytes.length <= max ? text : bytes.subarray(0, max).toString();
 }

@@ -93,6 +93,25 @@ describe('runc runtime', { skip }, () => {
     assert.equal(await rt.state('exit3'), undefined);
   });
 
+  test('a container that exits at once is never reported with an unknown exit code (state polled as it exits)', async () => {
+    // The shim writes the exit file, then exits: a state() between the two must not call the exit unknown (255).
+    const ids = Array.from({ length: 10 }, (_, i) => `quick${i}`);
+    await Promise.all(ids.map((id) => run(id, ['true'])));
+    const seen = await Promise.all(
+      ids.map(async (id) => {
+        for (;;) {
+          const st = await rt.state(id);
+          if (st?.status === 'stopped') return st.exitCode;
+        }
+      }),
+    );
+    assert.deepEqual(
+      seen,
+      ids.map(() => 0),
+    );
+    await Promise.all(ids.map((id) => rt.remove(id)));
+  });
+
   test('a running container outlives the agent: a new runtime re-adopts it and its logs keep flowing', async () => {
     const s = await run('counter', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "line $i"; sleep 0.02; done']);
     await until('first lines', () => logLines(s.logPath).length >= 3);

@@ -334,6 +334,8 @@ export class RuncRuntime implements ContainerRuntime {
     } else if (shimAlive) {
       return { ...base, status: 'running', pid, startedAt };
     }
+    // The shim may have written the exit file and exited since we looked: read it rather than call the exit unknown.
+    if (!shimAlive && existsSync(exitFile)) return this.state(id);
     // The shim is gone without an exit record (killed by someone): the exit code is unknowable.
     if (pid && alive(pid) && (await this.runc.state(id))?.status === 'running')
       return { ...base, status: 'running', pid, startedAt };
