@@ -107,14 +107,7 @@ export async function runEndpointSliceMirroringController(ctx: ControllerContext
       warn(key, ep, plan.invalid, plan.skipped);
       // An Endpoints being deleted gets no new slices.
       if (ep.metadata.deletionTimestamp) plan.create = [];
-      for (const slice of plan.create) {
-        const made = await client.create(refs.endpointslices, slice, { namespace });
-        tracker.record(key, made.metadata.name ?? '', Number(made.metadata.resourceVersion));
-      }
-      for (const slice of plan.update) {
-        const written = await client.update(refs.endpointslices, slice, { namespace });
-        tracker.record(key, written.metadata.name ?? '', Number(written.metadata.resourceVersion));
-      }
+      await tracker.write(client, key, namespace, plan);
       for (const slice of plan.delete) await deleteSlice(key, namespace, slice);
       const writes = plan.create.length + plan.update.length + plan.delete.length;
       if (writes) log.debug('endpointslices mirrored', { endpoints: key, created: plan.create.length, updated: plan.update.length, deleted: plan.delete.length });

@@ -3,7 +3,7 @@
 // labelled with its name and owned by it, updated in place with few writes.
 import { ApiError, isNotFound } from '../api/errors.ts';
 import type { KubeObject } from '../api/types.ts';
-import { refs, runController, WorkQueue } from '../client/index.ts';
+import { type Client, refs, runController, WorkQueue } from '../client/index.ts';
 import type { ControllerContext } from './context.ts';
 import { servicesForPod } from './endpoints.ts';
 import { hasSelector } from './endpoints-plan.ts';
@@ -51,6 +51,18 @@ export class SliceTracker {
   forget(serviceKey: string): void {
     this.#expected.delete(serviceKey);
   }
+
+  /** Creates and updates slices, recording each write so a lagging cache is noticed. */
+  async write(client: Client, serviceKey: string, namespace: string, plan: { create: KubeObject[]; update: KubeObject[] }): Promise<void> {
+    for (const slice of plan.create) {
+      const made = await client.create(refs.endpointslices, slice, { namespace });
+      this.record(serviceKey, made.metadata.name ?? '', Number(made.metadata.resourceVersion));
+    }
+    for (const slice of plan.update) {
+      const written = await client.update(refs.endpointslices, slice, { namespace });
+      this.record(serviceKey, written.metadata.name ?? '', Number(written.metadata.resourceVersion));
+    }
+  }
 }
 
 export async function runEndpointSliceController(ctx: ControllerContext): Promise<void> {
@@ -91,14 +103,7 @@ export async function runEndpointSliceController(ctx: ControllerContext): Promis
     // Slices of an earlier Service of the same name go too.
     for (const s of existing) if (!s.metadata.ownerReferences?.some((r) => r.uid === svc.metadata.uid)) plan.delete.push(s);
     try {
-      for (const slice of plan.create) {
-        const made = await client.create(refs.endpointslices, slice, { namespace });
-        tracker.record(key, made.metadata.name ?? '', Number(made.metadata.resourceVersion));
-      }
-      for (const slice of plan.update) {
-        const written = await client.update(refs.endpointslices, slice, { namespace });
-        tracker.record(key, written.metadata.name ?? '', Number(written.metadata.resourceVersion));
-      }
+      await tracker.write(client, key, namespace, plan);
       for (const slice of plan.delete) {
         try {
           await client.delete(refs.endpointslices, slice.metadata.name ?? '', { namespace });
