@@ -102,6 +102,12 @@ describe('node agent: container lifecycle', { skip }, () => {
         { lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo boom; exit 3'] } } } },
         { ...never, terminationGracePeriodSeconds: 5 },
       ),
+      busybox(
+        'poststart-hang',
+        exitOnTerm(),
+        { lifecycle: { postStart: { exec: { command: ['sleep', '600'] } } } },
+        { terminationGracePeriodSeconds: 30 },
+      ),
       busybox('grace-ignore', `trap '' TERM; sleep 1000`, {}, { terminationGracePeriodSeconds: SHORT_GRACE_S }),
       busybox('grace-exit', exitOnTerm(), {}, { terminationGracePeriodSeconds: 30 }),
       busybox(
@@ -210,6 +216,23 @@ describe('node agent: container lifecycle', { skip }, () => {
     // Kubernetes keeps the hook's output out of events (it may hold secrets).
     assert.equal(failed.message, 'PostStartHook failed');
     assert.equal(evs.find((e) => e.reason === 'Killing')!.message, 'FailedPostStartHook');
+  });
+
+  test('while postStart runs the pod stays Pending; deleting it cancels the hook', async () => {
+    await eventually(
+      async () => (await events('poststart-hang')).some((e) => e.reason === 'Started'),
+      WAIT_MS,
+      'poststart-hang Started',
+    );
+    await new Promise((r) => setTimeout(r, 1500)); // a few relists: still not Running
+    const pod = await podJson('poststart-hang');
+    assert.equal(pod.status.phase, 'Pending');
+    assert.deepEqual(main(pod).state, { waiting: { reason: 'ContainerCreating' } });
+    assert.equal(main(pod).ready, false);
+    const ms = await timedDelete('poststart-hang');
+    assert.ok(ms < 10_000, `deleting a pod in its postStart hook took ${ms} ms`);
+    const evs = await events('poststart-hang');
+    assert.ok(evs.some((e) => e.reason === 'FailedPostStartHook' && e.message === 'PostStartHook failed'));
   });
 
   test('httpGet hooks call the server at host:port/path', async () => {

@@ -41,6 +41,9 @@ import type { Puller } from './pull.ts';
 /** The image's stop signal is kept beside the run, so a re-adopted container stops the same way. */
 export const STOP_SIGNAL_LABEL = 'skiff.dev/stop-signal';
 
+/** The abort reason of a sync cancelled by the pod's deletion (a postStart hook then counts as failed). */
+export const POD_DELETED = 'pod deleted';
+
 /** A container that could not be created or started: its waiting reason and message. */
 export class StartError extends Error {
   readonly reason: string;
@@ -164,7 +167,10 @@ export function createContainerOps(o: ContainerOpsOptions) {
       type: ContainerType;
       restartCount: number;
       sandbox: PodSandbox;
+      /** The agent's: stops pulls. */
       signal: AbortSignal;
+      /** Also aborted (reason POD_DELETED) when the pod is deleted: cancels the postStart hook. */
+      hookSignal?: AbortSignal;
     }) {
       const { pod, container: c, type, restartCount, sandbox } = args;
       const image = await o.puller.ensure(pod, c, args.signal);
@@ -190,15 +196,19 @@ export function createContainerOps(o: ContainerOpsOptions) {
       }
       event(pod, 'Normal', 'Started', `Started container ${c.name}`);
       const postStart = c.lifecycle?.postStart;
+      const hookSignal = args.hookSignal ?? args.signal;
       if (postStart) {
         const outcome = await runHandler(postStart, {
           runtime: o.runtime,
           containerId: id,
           container: c,
           podIp: sandbox.network?.ip,
-          timeoutMs: graceSeconds(pod) * 1000,
+          // No time limit, as kubelet: the hook ends, or the pod's deletion (or the agent's stop) cancels it.
+          signal: hookSignal,
           purpose: 'lifecycle',
         });
+        // The agent is stopping: the container runs on and the next agent finds it running (kubelet leaves it too).
+        if (!outcome.ok && hookSignal.aborted && hookSignal.reason !== POD_DELETED) return id;
         if (!outcome.ok) {
           // The hook's output stays out of the event (it may hold secrets), as kubelet keeps it; the agent logs it.
           o.log.warn('postStart hook failed', {

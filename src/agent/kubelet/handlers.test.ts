@@ -51,3 +51,30 @@ describe('httpGet handlers', () => {
     assert.match(outcome.message, /connection refused/);
   });
 });
+
+describe('cancelling a handler', () => {
+  const hung = { exec: () => new Promise(() => {}) } as unknown as ContainerRuntime;
+  const ctx = (signal: AbortSignal): HandlerContext => ({
+    runtime: hung,
+    containerId: 'c1',
+    container: { name: 'app' },
+    signal,
+    purpose: 'lifecycle',
+  });
+
+  test('an exec hook without a time limit ends when its signal aborts', async () => {
+    const abort = new AbortController();
+    const outcome = runHandler({ exec: { command: ['sleep', '600'] } }, ctx(abort.signal));
+    setTimeout(() => abort.abort('pod deleted'), 20);
+    assert.deepEqual(await outcome, { ok: false, message: 'context canceled' });
+  });
+
+  test('a sleep hook ends early, as failed, when its signal aborts', async () => {
+    const abort = new AbortController();
+    const t0 = Date.now();
+    const outcome = runHandler({ sleep: { seconds: 600 } }, ctx(abort.signal));
+    setTimeout(() => abort.abort(), 20);
+    assert.equal((await outcome).ok, false);
+    assert.ok(Date.now() - t0 < 2000);
+  });
+});

@@ -4,6 +4,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerRuntime } from '../types.ts';
 import { PROBE_MAX_BODY_BYTES } from './constants.ts';
 import type { ContainerSpec } from './model.ts';
@@ -23,7 +24,10 @@ export type HandlerContext = {
   containerId: string;
   container: ContainerSpec;
   podIp?: string;
-  timeoutMs: number;
+  /** Undefined: no limit (kubelet gives a postStart hook all the time it takes). */
+  timeoutMs?: number;
+  /** Gives up at once (the pod was deleted during a postStart hook, or the agent stops). */
+  signal?: AbortSignal;
   /**
    * A lifecycle hook's httpGet succeeds on any HTTP response (kubelet looks only
    * for transport errors) and says "kube-lifecycle"; a probe's needs 2xx/3xx.
@@ -47,20 +51,24 @@ function httpGet(action: Record<string, unknown>, ctx: HandlerContext): Promise<
     headers[h.name] = h.value;
   return new Promise((resolve) => {
     // Lenient parsing, as Go's client is: small servers (busybox httpd CGI) end header lines with a bare LF.
-    const req = request(url, { headers, timeout: ctx.timeoutMs, insecureHTTPParser: true }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        if (body.length < PROBE_MAX_BODY_BYTES) body += chunk;
-      });
-      res.on('end', () => {
-        const code = res.statusCode ?? 0;
-        if (ctx.purpose === 'lifecycle' || (code >= 200 && code < 400))
-          resolve({ ok: true, message: body.slice(0, PROBE_MAX_BODY_BYTES) });
-        else resolve({ ok: false, message: `HTTP probe failed with statuscode: ${code}` });
-      });
-      res.on('error', (err) => resolve({ ok: false, message: `Get "${url}": ${err.message}` }));
-    });
+    const req = request(
+      url,
+      { headers, timeout: ctx.timeoutMs, signal: ctx.signal, insecureHTTPParser: true },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (body.length < PROBE_MAX_BODY_BYTES) body += chunk;
+        });
+        res.on('end', () => {
+          const code = res.statusCode ?? 0;
+          if (ctx.purpose === 'lifecycle' || (code >= 200 && code < 400))
+            resolve({ ok: true, message: body.slice(0, PROBE_MAX_BODY_BYTES) });
+          else resolve({ ok: false, message: `HTTP probe failed with statuscode: ${code}` });
+        });
+        res.on('error', (err) => resolve({ ok: false, message: `Get "${url}": ${err.message}` }));
+      },
+    );
     req.on('timeout', () =>
       req.destroy(new Error('context deadline exceeded (Client.Timeout exceeded while awaiting headers)')),
     );
@@ -80,7 +88,7 @@ function tcpSocket(action: Record<string, unknown>, ctx: HandlerContext): Promis
   const host = (action.host as string) || ctx.podIp || '127.0.0.1';
   if (port === undefined) return Promise.resolve({ ok: false, message: `unknown port ${String(action.port)}` });
   return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: ctx.timeoutMs });
+    const socket = connect({ host, port, timeout: ctx.timeoutMs, signal: ctx.signal });
     socket.once('connect', () => {
       socket.destroy();
       resolve({ ok: true, message: '' });
@@ -110,20 +118,26 @@ async function exec(action: Record<string, unknown>, ctx: HandlerContext): Promi
   if (command.length === 0) return { ok: false, message: 'exec: no command' };
   const out = collector(PROBE_MAX_BODY_BYTES);
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ctx.timeoutMs);
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<'timeout' | 'aborted'>((resolve) => {
+    if (ctx.timeoutMs !== undefined) timer = setTimeout(() => resolve('timeout'), ctx.timeoutMs);
+    onAbort = () => resolve('aborted');
+    if (ctx.signal?.aborted) onAbort();
+    else ctx.signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
     const result = await Promise.race([
       ctx.runtime.exec(ctx.containerId, command, { stdout: out.stream, stderr: out.stream }),
-      timeout,
+      stopped,
     ]);
     if (result === 'timeout') return { ok: false, message: `command ${JSON.stringify(command.join(' '))} timed out` };
+    if (result === 'aborted') return { ok: false, message: 'context canceled' };
     return { ok: result.exitCode === 0, message: out.text() };
   } catch (err) {
     return { ok: false, message: (err as Error).message };
   } finally {
     clearTimeout(timer);
+    if (onAbort) ctx.signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -134,8 +148,14 @@ export async function runHandler(handler: Record<string, unknown>, ctx: HandlerC
   if (handler.exec) return exec(handler.exec as Record<string, unknown>, ctx);
   if (handler.sleep) {
     const seconds = Number((handler.sleep as { seconds?: number }).seconds ?? 0);
-    await new Promise((r) => setTimeout(r, Math.min(seconds * 1000, ctx.timeoutMs)));
-    return { ok: true, message: '' };
+    const ms = Math.min(seconds * 1000, ctx.timeoutMs ?? Number.POSITIVE_INFINITY);
+    const slept = await sleep(ms, undefined, { signal: ctx.signal }).then(
+      () => true,
+      () => false,
+    );
+    return slept
+      ? { ok: true, message: '' }
+      : { ok: false, message: 'container terminated before sleep hook finished' };
   }
   if (handler.grpc) return { ok: false, message: 'gRPC probes are not supported by this node' };
   return { ok: false, message: 'no handler set' };

@@ -20,7 +20,15 @@ import {
 import type { PodNetwork } from '../types.ts';
 import { type BackoffEntry, backoffUntil, goDuration, nextBackoff } from './backoff.ts';
 import { IMAGE_BACKOFF_INITIAL_MS, IMAGE_BACKOFF_MAX_MS } from './constants.ts';
-import { type ContainerOps, graceSeconds, type PodSandbox, podDir, podLogDir, StartError } from './containers.ts';
+import {
+  type ContainerOps,
+  graceSeconds,
+  POD_DELETED,
+  type PodSandbox,
+  podDir,
+  podLogDir,
+  StartError,
+} from './containers.ts';
 import { appContainers, type ContainerSpec, initContainers, type Instance, ranMs, viewsOf } from './model.ts';
 import { CRASH_BACKOFF, planPod } from './plan.ts';
 import { asPod, type Prober } from './prober.ts';
@@ -71,6 +79,8 @@ export class PodWorkers {
   #o: PodWorkersOptions;
   #pods = new Map<string, KubeObject>();
   #states = new Map<string, PodState>();
+  /** The running sync of each pod; aborted when the pod is deleted, so a postStart hook or a pull does not hold up its stop. */
+  #syncs = new Map<string, AbortController>();
 
   constructor(options: PodWorkersOptions) {
     this.#o = options;
@@ -80,6 +90,7 @@ export class PodWorkers {
   setPod(uid: string, pod: KubeObject | undefined): void {
     if (pod) this.#pods.set(uid, pod);
     else this.#pods.delete(uid);
+    if (!pod || pod.metadata.deletionTimestamp) this.#syncs.get(uid)?.abort(POD_DELETED);
   }
 
   pod(uid: string): KubeObject | undefined {
@@ -113,10 +124,16 @@ export class PodWorkers {
       await this.#releaseNetwork(uid, state);
       return undefined;
     }
-    return this.#run(pod, state);
+    const abort = new AbortController();
+    this.#syncs.set(uid, abort);
+    try {
+      return await this.#run(pod, state, AbortSignal.any([abort.signal, this.#o.signal]));
+    } finally {
+      this.#syncs.delete(uid);
+    }
   }
 
-  async #run(pod: KubeObject, state: PodState): Promise<number | undefined> {
+  async #run(pod: KubeObject, state: PodState, signal: AbortSignal): Promise<number | undefined> {
     const { ops, cache, prober } = this.#o;
     const uid = pod.metadata.uid!;
     const now = Date.now();
@@ -162,7 +179,14 @@ export class PodWorkers {
       seen.add(b.name);
       later(b.until);
     }
+    // What the pod looks like before this sync's starts (kubelet writes it first too): a long pull or
+    // postStart hook shows ContainerCreating meanwhile, and a container counts as Running only after its hook.
+    if (plan.start.length > 0) {
+      const fresh = plan.kill.length > 0 ? viewsOf(cache.pod(uid)) : views;
+      this.#writeStatus({ pod, state, specs, views: fresh, sandbox, failed: plan.failed });
+    }
     for (const s of plan.start) {
+      if (signal.aborted) break; // deleted meanwhile: the next sync stops the pod
       seen.add(s.name);
       const c = specs.get(s.name)!;
       const retry = state.retry.get(s.name);
@@ -178,7 +202,15 @@ export class PodWorkers {
       if (s.restart && cur && cur.status === 'stopped')
         state.crash.set(s.name, nextBackoff(state.crash.get(s.name), now, CRASH_BACKOFF, ranMs(cur)));
       try {
-        const id = await ops.start({ pod, container: c, type: s.type, restartCount, sandbox, signal: this.#o.signal });
+        const id = await ops.start({
+          pod,
+          container: c,
+          type: s.type,
+          restartCount,
+          sandbox,
+          signal: this.#o.signal,
+          hookSignal: signal,
+        });
         await cache.refresh(id);
         state.waiting.delete(s.name);
         state.retry.delete(s.name);
@@ -213,6 +245,26 @@ export class PodWorkers {
       .filter((i): i is Instance => i?.status === 'running' && specs.has(i.name))
       .map((i) => ({ id: i.id, container: specs.get(i.name)!, podIp: sandbox.network?.ip }));
     prober.sync(pod, targets);
+    const status = this.#writeStatus({ pod, state, specs, views, sandbox, failed: plan.failed });
+    if (terminal(status.phase) && !views.values().some((v) => v.current?.status === 'running')) {
+      prober.forgetPod(uid);
+      await this.#releaseNetwork(uid, state);
+      return undefined;
+    }
+    return Math.max(0, wakeAt - Date.now());
+  }
+
+  /** Computes the pod's status from the runs the views hold and queues it (unchanged statuses are not written). */
+  #writeStatus(args: {
+    pod: KubeObject;
+    state: PodState;
+    specs: Map<string, ContainerSpec>;
+    views: ReturnType<typeof viewsOf>;
+    sandbox: PodSandbox;
+    failed: boolean;
+  }) {
+    const { pod, state, specs, views, sandbox } = args;
+    const { prober } = this.#o;
     const status = podStatus({
       pod,
       views,
@@ -230,15 +282,10 @@ export class PodWorkers {
       podIp: sandbox.network?.ip ?? (pod.spec?.hostNetwork ? this.#o.nodeIp : undefined),
       hostIp: this.#o.nodeIp,
       now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      phase: plan.failed ? 'Failed' : undefined,
+      phase: args.failed ? 'Failed' : undefined,
     });
     this.#o.status.set(pod, status);
-    if (terminal(status.phase) && !views.values().some((v) => v.current?.status === 'running')) {
-      prober.forgetPod(uid);
-      await this.#releaseNetwork(uid, state);
-      return undefined;
-    }
-    return Math.max(0, wakeAt - Date.now());
+    return status;
   }
 
   /** Network, identity files and volumes, once per pod (kept across syncs). */
