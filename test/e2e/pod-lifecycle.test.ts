@@ -193,6 +193,8 @@ describe('node agent: container lifecycle', { skip }, () => {
 
     const ms = await timedDelete('hooks');
     assert.equal(readFileSync(join(dir, 'hooks', 'order'), 'utf8'), 'prestop\nterm\n');
+    const killing = (await events('hooks')).filter((e) => e.reason === 'Killing').map((e) => e.message);
+    assert.deepEqual(killing, ['Stopping container main']);
     assert.ok(ms < 10_000, `deletion took ${ms} ms`);
   });
 
