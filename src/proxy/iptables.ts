@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../lib/log.ts';
 import { run, runIgnoring } from './exec.ts';
-import { MASQ_MARK, type NftOptions } from './nft-state.ts';
+import { firewallSources, MASQ_MARK, type NftOptions } from './nft-state.ts';
 import type { Endpoint, ServicePort } from './service-ports.ts';
 
 const SERVICES = 'SKIFF-PROXY-SERVICES';
@@ -17,7 +17,7 @@ const FILTER = 'SKIFF-PROXY-FILTER';
 const INPUT = 'SKIFF-PROXY-INPUT';
 /** Per-Service chains: prefix + 16 hash characters stays under iptables' 28-character limit. */
 const CHAIN_HASH_CHARS = 16;
-const PER_SERVICE = /^SKIFF-(SVC|LCL|EXT|SEP)-/;
+const PER_SERVICE = /^SKIFF-(SVC|LCL|EXT|SEP|FW)-/;
 
 /** TCP gets a reset, the rest ICMP port-unreachable (see reject-chain in nft-state.ts). */
 const reject = (sp: ServicePort) => (sp.protocol === 'tcp' ? 'REJECT --reject-with tcp-reset' : 'REJECT');
@@ -26,6 +26,7 @@ const chainFor = (prefix: string, text: string) =>
 const svcChain = (sp: ServicePort) => chainFor('SVC', sp.key);
 const lclChain = (sp: ServicePort) => chainFor('LCL', sp.key);
 const extChain = (sp: ServicePort) => chainFor('EXT', sp.key);
+const fwChain = (sp: ServicePort) => chainFor('FW', sp.key);
 const sepChain = (sp: ServicePort, e: Endpoint) => chainFor('SEP', `${sp.key}__${e.ip}/${e.port}`);
 
 /** [table, built-in chain, skiff chain, extra match] */
@@ -137,7 +138,18 @@ export function iptablesRestore(
     } else {
       nat.push(`-A ${ext} -j ${MARK_MASQ}`, `-A ${ext} -j ${svcChain(sp)}`);
     }
-    for (const ip of sp.externalIps) svcRules.push(`-A ${SERVICES} ${match(sp, ip)} -j ${ext}`);
+    // loadBalancerSourceRanges (kube-proxy's KUBE-FW-): allowed sources go on to the external chain; the
+    // rest leave nat untranslated, still addressed to the LB IP:port, and the filter rules drop them.
+    const sources = firewallSources(sp, o.nodeIps);
+    const guarded = new Set(sources ? sp.loadBalancerIps : []);
+    if (sources) {
+      chains.add(fwChain(sp));
+      for (const src of sources) nat.push(`-A ${fwChain(sp)} -s ${src.includes('/') ? src : `${src}/32`} -j ${ext}`);
+      for (const ip of guarded)
+        filter.push(`-A ${FILTER} ${match(sp, ip)} -j DROP`, `-A ${INPUT} ${match(sp, ip)} -j DROP`);
+    }
+    for (const ip of sp.externalIps)
+      svcRules.push(`-A ${SERVICES} ${match(sp, ip)} -j ${guarded.has(ip) ? fwChain(sp) : ext}`);
     if (sp.nodePort) nat.push(`-A ${NODEPORTS} ${npMatch(sp)} -j ${ext}`);
   }
   for (const ip of new Set(o.nodeIps)) svcRules.push(`-A ${SERVICES} -d ${ip}/32 -j ${NODEPORTS}`);

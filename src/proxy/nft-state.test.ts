@@ -270,4 +270,88 @@ describe('desiredNftState / nftScript', () => {
     assert.ok(del > 0 && add > del);
     assert.equal(flushes, 2, 'the service chain and the endpoint chain reference the set');
   });
+
+  describe('loadBalancerSourceRanges', () => {
+    const lb = (ranges: string[], ingress = '192.168.0.2') =>
+      service(
+        'lb',
+        {
+          type: 'LoadBalancer',
+          clusterIP: '10.96.0.6',
+          externalIPs: ['192.168.99.1'],
+          loadBalancerSourceRanges: ranges,
+          ports: [{ port: 80, nodePort: 30080 }],
+        },
+        { loadBalancer: { ingress: [{ ip: ingress }] } },
+      );
+    const eps = [slice('lb', [{ ip: '10.244.0.2', node: 'n1' }], [{ port: 80 }])];
+    const h = hashName('ns1/lb/tcp/');
+    const fw = `firewall-${h}-ns1/lb/tcp/`;
+    const stateOf = (ranges: string[], slices = eps) =>
+      desiredNftState(servicePorts([lb(ranges)], slices, 'n1'), OPTIONS);
+
+    test('a per-Service chain drops other sources to the LB IP:port only, before DNAT', () => {
+      const script = scriptFor([lb(['10.244.0.4/32', '10.1.0.0/16'])], eps);
+      assert.match(
+        script,
+        /add chain ip skiff-proxy firewall-prerouting \{ type filter hook prerouting priority -110 ; \}/,
+      );
+      assert.match(script, /add chain ip skiff-proxy firewall-output \{ type filter hook output priority -110 ; \}/);
+      assert.deepEqual(rulesOf(script, 'firewall-prerouting'), ['ct state new jump firewall-check']);
+      assert.deepEqual(rulesOf(script, 'firewall-check'), ['ip daddr . meta l4proto . th dport vmap @firewall-ips']);
+      assert.deepEqual(rulesOf(script, fw), ['ip saddr != { 10.1.0.0/16, 10.244.0.4/32 } drop']);
+      // Only the load-balancer address: not the ClusterIP, the externalIP or the NodePort.
+      assert.match(
+        script,
+        new RegExp(`add element ip skiff-proxy firewall-ips \\{ 192\\.168\\.0\\.2 \\. tcp \\. 80 : goto ${fw} \\}`),
+      );
+      assert.doesNotMatch(script, /firewall-ips \{[^}]*(10\.96\.0\.6|192\.168\.99\.1|30080)/);
+      assert.match(script, new RegExp(`service-nodeports \\{ tcp \\. 30080 : goto external-${h}-`));
+      assert.match(script, new RegExp(`service-ips \\{[^}]*192\\.168\\.0\\.2 \\. tcp \\. 80 : goto external-${h}-`));
+    });
+
+    test('no ranges, or no LB address: no firewall chain', () => {
+      assert.doesNotMatch(scriptFor([lb([])], eps), /add chain ip skiff-proxy firewall-[A-Z2-7]{8}-/);
+      const pending = service('p', {
+        type: 'LoadBalancer',
+        clusterIP: '10.96.0.8',
+        loadBalancerSourceRanges: ['10.0.0.0/8'],
+        ports: [{ port: 80 }],
+      });
+      assert.doesNotMatch(scriptFor([pending], []), /add element ip skiff-proxy firewall-ips/);
+    });
+
+    test('a node address inside the ranges also admits the LB addresses as sources (traffic from the node itself)', () => {
+      const other = scriptFor([lb(['192.168.0.0/24'], '203.0.113.5')], eps);
+      assert.deepEqual(rulesOf(other, fw), ['ip saddr != { 192.168.0.0/24, 203.0.113.5 } drop']);
+      const covered = scriptFor([lb(['192.168.0.0/24'])], eps);
+      assert.deepEqual(rulesOf(covered, fw), ['ip saddr != { 192.168.0.0/24 } drop'], 'already inside the ranges');
+      const outside = scriptFor([lb(['10.0.0.0/8'], '203.0.113.5')], eps);
+      assert.deepEqual(rulesOf(outside, fw), ['ip saddr != { 10.0.0.0/8 } drop']);
+    });
+
+    test('still applies without endpoints: outsiders are dropped, the rest rejected', () => {
+      const script = nftScript(stateOf(['10.244.0.4/32'], []));
+      assert.deepEqual(rulesOf(script, fw), ['ip saddr != { 10.244.0.4/32 } drop']);
+      assert.match(script, /no-endpoint-services \{[^}]*192\.168\.0\.2 \. tcp \. 80 : goto reject-chain/);
+    });
+
+    test('incremental: new ranges rewrite only the firewall chain; dropping them removes element then chain', () => {
+      const a = stateOf(['10.244.0.4/32']);
+      const b = stateOf(['10.244.0.5/32']);
+      assert.deepEqual(nftScript(b, a).trim().split('\n'), [
+        'add table ip skiff-proxy',
+        `flush chain ip skiff-proxy ${fw}`,
+        `add rule ip skiff-proxy ${fw} ip saddr != { 10.244.0.5/32 } drop`,
+      ]);
+      const none = stateOf([]);
+      const diff = nftScript(none, a);
+      assert.match(diff, /delete element ip skiff-proxy firewall-ips \{ 192\.168\.0\.2 \. tcp \. 80 \}/);
+      assert.ok(diff.indexOf('delete element') < diff.indexOf(`delete chain ip skiff-proxy ${fw}`));
+      const back = nftScript(a, none);
+      assert.ok(
+        back.indexOf(`add chain ip skiff-proxy ${fw}`) < back.indexOf('add element ip skiff-proxy firewall-ips'),
+      );
+    });
+  });
 });

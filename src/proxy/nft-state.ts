@@ -5,7 +5,7 @@
 // per-Service chain that picks an endpoint chain with `numgen random`; the
 // endpoint chain DNATs. Pure; nft-script.ts turns two states into a transaction.
 import { createHash } from 'node:crypto';
-import type { Endpoint, ServicePort } from './service-ports.ts';
+import { type Endpoint, inRanges, type ServicePort } from './service-ports.ts';
 
 /** The one table the proxy owns (ip family: IPv4 Services). */
 export const NFT_TABLE = 'skiff-proxy';
@@ -19,6 +19,11 @@ export const MASQ_MARK = '0x4000';
 const NAT_PRE = -100;
 const NAT_POST = 100;
 const FILTER = 0;
+/**
+ * loadBalancerSourceRanges are checked before DNAT (kube-proxy's dstnat-10),
+ * while the destination is still the load-balancer address and port.
+ */
+const FIREWALL = NAT_PRE - 10;
 /** Characters of the hash that makes chain names unique whatever the key's length. */
 const HASH_CHARS = 8;
 
@@ -69,6 +74,7 @@ export function hashName(text: string): string {
 export const serviceChain = (sp: ServicePort) => `service-${hashName(sp.key)}-${sp.key}`;
 export const localChain = (sp: ServicePort) => `local-${hashName(sp.key)}-${sp.key}`;
 export const externalChain = (sp: ServicePort) => `external-${hashName(sp.key)}-${sp.key}`;
+export const firewallChain = (sp: ServicePort) => `firewall-${hashName(sp.key)}-${sp.key}`;
 const endpointSuffix = (sp: ServicePort, e: Endpoint) => {
   const id = `${sp.key}__${e.ip}/${e.port}`;
   return `${hashName(id)}-${id}`;
@@ -118,6 +124,16 @@ function baseState(o: NftOptions): NftState {
         ],
       },
     ],
+    // Locally originated connections pass the output hook (kube-proxy checks both).
+    [
+      'firewall-prerouting',
+      { hook: `type filter hook prerouting priority ${FIREWALL}`, rules: ['ct state new jump firewall-check'] },
+    ],
+    [
+      'firewall-output',
+      { hook: `type filter hook output priority ${FIREWALL}`, rules: ['ct state new jump firewall-check'] },
+    ],
+    ['firewall-check', { rules: ['ip daddr . meta l4proto . th dport vmap @firewall-ips'] }],
     ['mark-for-masquerade', { rules: [`meta mark set meta mark | ${MASQ_MARK}`] }],
     [
       'masquerading',
@@ -163,8 +179,23 @@ function baseState(o: NftOptions): NftState {
     ['service-nodeports', set('map', PROTO_PORT)],
     ['no-endpoint-services', set('map', ADDR_PROTO_PORT)],
     ['no-endpoint-nodeports', set('map', PROTO_PORT)],
+    ['firewall-ips', set('map', ADDR_PROTO_PORT)],
   ]);
   return { chains, sets };
+}
+
+/**
+ * Sources a Service's load-balancer addresses accept, or undefined when it
+ * has no ranges (or no such address). When a node address is inside the
+ * ranges, the load-balancer addresses themselves are allowed too: a node
+ * reaching an LB address that is local to it uses that address as source
+ * (kube-proxy's allowFromNode).
+ */
+export function firewallSources(sp: ServicePort, nodeIps: string[]): string[] | undefined {
+  if (sp.sourceRanges.length === 0 || sp.loadBalancerIps.length === 0) return undefined;
+  const allowFromNode = nodeIps.some((ip) => inRanges(ip, sp.sourceRanges));
+  const extra = allowFromNode ? sp.loadBalancerIps.filter((ip) => !inRanges(ip, sp.sourceRanges)) : [];
+  return [...sp.sourceRanges, ...extra];
 }
 
 /** Rules choosing an endpoint: affinity lookups first, then an equal random spread. */
@@ -185,6 +216,13 @@ export function desiredNftState(ports: ServicePort[], o: NftOptions): NftState {
   const element = (set: string, key: string, value = '') => sets.get(set)!.elements!.set(key, value);
   for (const sp of ports) {
     const svcChain = serviceChain(sp);
+    // Whatever the endpoints, new connections to an LB address from other sources are dropped first.
+    const sources = firewallSources(sp, o.nodeIps);
+    if (sources) {
+      chains.set(firewallChain(sp), { rules: [`ip saddr != { ${sources.join(', ')} } drop`] });
+      for (const ip of sp.loadBalancerIps)
+        element('firewall-ips', `${ip} . ${sp.protocol} . ${sp.port}`, `goto ${firewallChain(sp)}`);
+    }
     const masqClusterIp = sp.clusterIp
       ? [`ip daddr ${sp.clusterIp} ip saddr != ${o.clusterCidr} jump mark-for-masquerade`]
       : [];

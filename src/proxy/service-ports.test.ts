@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { service, slice } from './fixtures.test-helpers.ts';
-import { DEFAULT_AFFINITY_TIMEOUT_SECONDS, servicePorts } from './service-ports.ts';
+import {
+  canonicalIpv4Cidr,
+  DEFAULT_AFFINITY_TIMEOUT_SECONDS,
+  LB_SOURCE_RANGES_ANNOTATION,
+  loadBalancerSourceRanges,
+  servicePorts,
+} from './service-ports.ts';
 
 describe('servicePorts', () => {
   test('one ServicePort per port, endpoints matched by port name and protocol, sorted', () => {
@@ -116,5 +122,54 @@ describe('servicePorts', () => {
       'n1',
     );
     assert.equal(sp.nodePort, undefined);
+  });
+
+  test('loadBalancerSourceRanges: LB ingress IPs kept apart from externalIPs; ranges canonical, IPv4 only, nested ones dropped', () => {
+    const lb = (spec: Record<string, unknown>, annotations?: Record<string, string>) => {
+      const svc = service(
+        'lb',
+        { type: 'LoadBalancer', clusterIP: '10.96.0.6', externalIPs: ['192.168.99.1'], ports: [{ port: 80 }], ...spec },
+        { loadBalancer: { ingress: [{ ip: '192.168.0.2' }, { hostname: 'lb.example' }] } },
+      );
+      if (annotations) svc.metadata.annotations = annotations;
+      return servicePorts([svc], [], 'n1')[0];
+    };
+    const sp = lb({
+      loadBalancerSourceRanges: [' 10.1.2.3/16 ', '10.1.0.0/24', '2001:db8::/64', '192.168.7.9/32', 'junk'],
+    });
+    assert.deepEqual(sp.externalIps, ['192.168.99.1', '192.168.0.2']);
+    assert.deepEqual(sp.loadBalancerIps, ['192.168.0.2']);
+    assert.deepEqual(sp.sourceRanges, ['10.1.0.0/16', '192.168.7.9/32']);
+    // The legacy annotation counts only while the field is empty.
+    const annotation = { [LB_SOURCE_RANGES_ANNOTATION]: '10.0.0.0/8, 172.16.0.0/12' };
+    assert.deepEqual(lb({}, annotation).sourceRanges, ['10.0.0.0/8', '172.16.0.0/12']);
+    assert.deepEqual(lb({ loadBalancerSourceRanges: ['10.9.0.0/16'] }, annotation).sourceRanges, ['10.9.0.0/16']);
+    assert.deepEqual(lb({}).sourceRanges, [], 'no ranges: every source');
+    assert.deepEqual(lb({ loadBalancerSourceRanges: ['2001:db8::/64'] }).sourceRanges, [], 'IPv6 only: no IPv4 rule');
+    // Not a LoadBalancer (or no LB address yet): nothing to guard.
+    const np = servicePorts(
+      [
+        service('np', {
+          type: 'NodePort',
+          clusterIP: '10.96.0.7',
+          loadBalancerSourceRanges: ['10.0.0.0/8'],
+          ports: [{ port: 80 }],
+        }),
+      ],
+      [],
+      'n1',
+    )[0];
+    assert.deepEqual([np.loadBalancerIps, np.sourceRanges], [[], []]);
+  });
+
+  test('canonicalIpv4Cidr reads CIDRs the way the API accepts them', () => {
+    assert.equal(canonicalIpv4Cidr('010.1.2.3/8'), '10.0.0.0/8');
+    assert.equal(canonicalIpv4Cidr('0.0.0.0/0'), '0.0.0.0/0');
+    assert.equal(canonicalIpv4Cidr('1.2.3.4/32'), '1.2.3.4/32');
+    for (const bad of ['1.2.3.4', '1.2.3.256/8', '1.2.3.4/33', '::/0', ''])
+      assert.equal(canonicalIpv4Cidr(bad), undefined, bad);
+    const svc = service('x', {}, {});
+    svc.metadata.annotations = { [LB_SOURCE_RANGES_ANNOTATION]: ' , ' };
+    assert.deepEqual(loadBalancerSourceRanges(svc), []);
   });
 });

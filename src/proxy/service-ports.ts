@@ -3,11 +3,14 @@
 // the way kube-proxy does (ready endpoints; serving-terminating ones only when
 // none is ready; local subsets for the Local traffic policies). Pure.
 import type { KubeObject } from '../api/types.ts';
+import { cidrContains, formatIpv4 } from '../lib/ipv4.ts';
 
 /** EndpointSlices name their Service with this label. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** Kubernetes' default ClientIP affinity timeout (3 hours), used when the Service gives none. */
 export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10_800;
+/** The legacy form of spec.loadBalancerSourceRanges (comma-separated), read when the field is empty. */
+export const LB_SOURCE_RANGES_ANNOTATION = 'service.beta.kubernetes.io/load-balancer-source-ranges';
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 
@@ -33,6 +36,15 @@ export type ServicePort = {
   nodePort?: number;
   /** spec.externalIPs and status.loadBalancer.ingress IPs: served like NodePorts. */
   externalIps: string[];
+  /** The status.loadBalancer.ingress IPs (also in externalIps): the only addresses sourceRanges guard. */
+  loadBalancerIps: string[];
+  /**
+   * spec.loadBalancerSourceRanges (else the legacy annotation) as canonical
+   * IPv4 CIDRs, ranges inside another dropped; empty = every source allowed.
+   * IPv6 ranges are left out (the proxy is IPv4-only; kube-proxy's IPv4
+   * proxier filters by family the same way).
+   */
+  sourceRanges: string[];
   /** Set when sessionAffinity is ClientIP. */
   affinitySeconds?: number;
   internalLocal: boolean;
@@ -54,6 +66,64 @@ type SliceEndpoint = {
 type SlicePort = { name?: string | null; port?: number | null; protocol?: string | null };
 
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+const SLOPPY_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/**
+ * An IPv4 CIDR as the API accepts it (Go's ParseCIDRSloppy: leading zeros
+ * read as decimal, host bits allowed) in canonical network/prefix form, or
+ * undefined for anything else (IPv6 included).
+ */
+export function canonicalIpv4Cidr(text: string): string | undefined {
+  const m = SLOPPY_CIDR.exec(text.trim());
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+  const ip = octets.reduce((n, o) => n * 256 + o, 0);
+  const network = prefix === 0 ? 0 : (ip & ((0xffffffff << (32 - prefix)) >>> 0)) >>> 0;
+  return `${formatIpv4(network)}/${prefix}`;
+}
+
+/** Parses a canonical "a.b.c.d/p" back into lib/ipv4's shape. */
+export function cidrOf(canonical: string): { network: number; prefix: number } {
+  const [addr, prefix] = canonical.split('/');
+  return { network: addr.split('.').reduce((n, o) => n * 256 + Number(o), 0), prefix: Number(prefix) };
+}
+
+/** Whether an IPv4 address lies in any of the canonical CIDRs. */
+export function inRanges(ip: string, ranges: string[]): boolean {
+  if (!IPV4.test(ip)) return false;
+  const n = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  return ranges.some((r) => cidrContains(cidrOf(r), n));
+}
+
+/**
+ * The Service's IPv4 source ranges: spec.loadBalancerSourceRanges (entries
+ * trimmed, as Kubernetes tolerates padding), else the comma-separated legacy
+ * annotation. Canonical, deduplicated, ranges covered by another dropped
+ * (any two CIDRs either nest or are disjoint), sorted.
+ */
+export function loadBalancerSourceRanges(svc: KubeObject): string[] {
+  const field = (svc.spec as { loadBalancerSourceRanges?: unknown } | undefined)?.loadBalancerSourceRanges;
+  const listed = Array.isArray(field) ? field.filter((r): r is string => typeof r === 'string') : [];
+  const raw = listed.length > 0 ? listed : (svc.metadata.annotations?.[LB_SOURCE_RANGES_ANNOTATION] ?? '').split(',');
+  const cidrs = [...new Set(raw.map(canonicalIpv4Cidr).filter((c): c is string => c !== undefined))];
+  const kept = cidrs.filter(
+    (c) =>
+      !cidrs.some((other) => {
+        if (other === c) return false;
+        const a = cidrOf(c);
+        const b = cidrOf(other);
+        return b.prefix < a.prefix && cidrContains(b, a.network);
+      }),
+  );
+  return kept.sort((a, b) => {
+    const ca = cidrOf(a);
+    const cb = cidrOf(b);
+    return ca.network === cb.network ? ca.prefix - cb.prefix : ca.network - cb.network;
+  });
+}
 
 /** Ready ones; if none, those serving while terminating (kube-proxy's fallback so rolling updates drop nothing). */
 export function usableEndpoints(all: Endpoint[]): Endpoint[] {
@@ -120,12 +190,18 @@ export function servicePortsOf(svc: KubeObject, slices: KubeObject[], nodeName: 
   if (type === 'ExternalName') return [];
   const clusterIp = typeof spec.clusterIP === 'string' && IPV4.test(spec.clusterIP) ? spec.clusterIP : undefined;
   const status = (svc.status ?? {}) as { loadBalancer?: { ingress?: { ip?: string }[] } };
+  const loadBalancerIps =
+    type === 'LoadBalancer'
+      ? [...new Set((status.loadBalancer?.ingress ?? []).map((i) => i.ip ?? ''))].filter((ip) => IPV4.test(ip))
+      : [];
   const externalIps = [
     ...new Set([
-      ...((spec.externalIPs as string[] | undefined) ?? []),
-      ...(type === 'LoadBalancer' ? (status.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '') : []),
+      ...((spec.externalIPs as string[] | undefined) ?? []).filter((ip) => IPV4.test(ip)),
+      ...loadBalancerIps,
     ]),
-  ].filter((ip) => IPV4.test(ip));
+  ];
+  // Only load-balancer addresses are guarded by the ranges: without any, there is nothing to apply them to.
+  const sourceRanges = loadBalancerIps.length > 0 ? loadBalancerSourceRanges(svc) : [];
   // A headless Service with no external addresses has nothing to proxy.
   if (!clusterIp && externalIps.length === 0) return [];
   const affinity =
@@ -153,6 +229,8 @@ export function servicePortsOf(svc: KubeObject, slices: KubeObject[], nodeName: 
       port: p.port,
       nodePort: nodePorts && p.nodePort ? p.nodePort : undefined,
       externalIps,
+      loadBalancerIps,
+      sourceRanges,
       affinitySeconds: affinity,
       internalLocal: spec.internalTrafficPolicy === 'Local',
       externalLocal: spec.externalTrafficPolicy === 'Local',

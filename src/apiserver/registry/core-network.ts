@@ -1,4 +1,5 @@
 // core/v1 services and endpoints.
+import { isIPv6 } from 'node:net';
 import { child, fieldErrors, goStringSlice, index } from '../../api/field-errors.ts';
 import { formatLabels, validateLabels } from '../../api/labels.ts';
 import { isDNS1123Label, isDNS1123Subdomain, isValidPortName, isValidPortNum, nameRules } from '../../api/names.ts';
@@ -10,6 +11,10 @@ import type { ResourceDef } from './types.ts';
 const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 const SESSION_AFFINITIES = ['ClientIP', 'None'];
 const TRAFFIC_POLICIES = ['Cluster', 'Local'];
+/** Legacy, comma-separated form of spec.loadBalancerSourceRanges. */
+const LB_SOURCE_RANGES_ANNOTATION = 'service.beta.kubernetes.io/load-balancer-source-ranges';
+const ONLY_LOAD_BALANCER = "may only be used when `type` is 'LoadBalancer'";
+const INVALID_CIDR = 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)';
 /** Kubernetes' DefaultClientIPServiceAffinitySeconds: 3 hours. */
 const DEFAULT_CLIENT_IP_AFFINITY_SECONDS = 10800;
 
@@ -64,6 +69,45 @@ function validateServicePorts(spec: Json): StatusCause[] {
   return causes;
 }
 
+const SLOPPY_IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+/** A CIDR as Kubernetes 1.32 accepts it (ParseCIDRSloppy: leading zeros and host bits allowed). */
+function isValidCidr(value: string): boolean {
+  const [addr, prefix, ...rest] = value.split('/');
+  if (rest.length > 0 || prefix === undefined || !/^\d{1,3}$/.test(prefix)) return false;
+  if (SLOPPY_IPV4.test(addr)) return addr.split('.').every((o) => Number(o) <= 255) && Number(prefix) <= 32;
+  return isIPv6(addr) && !addr.includes('%') && Number(prefix) <= 128;
+}
+
+/**
+ * spec.loadBalancerSourceRanges, else the legacy annotation (Kubernetes'
+ * ValidateService, including its capitalised field path): only for type
+ * LoadBalancer, every entry a CIDR (space padding tolerated).
+ */
+function validateSourceRanges(obj: KubeObject): StatusCause[] {
+  const spec: Json = obj.spec ?? {};
+  const causes: StatusCause[] = [];
+  const ranges: unknown[] = Array.isArray(spec.loadBalancerSourceRanges) ? spec.loadBalancerSourceRanges : [];
+  const annotation = obj.metadata.annotations?.[LB_SOURCE_RANGES_ANNOTATION];
+  if (ranges.length > 0) {
+    const path = 'spec.LoadBalancerSourceRanges';
+    if (spec.type !== 'LoadBalancer') causes.push(fieldErrors.forbidden(path, ONLY_LOAD_BALANCER));
+    ranges.forEach((r, i) => {
+      const value = String(r).trim();
+      if (!isValidCidr(value)) causes.push(fieldErrors.invalid(index(path, i), value, INVALID_CIDR));
+    });
+  } else if (annotation !== undefined) {
+    const path = `metadata.annotations[${LB_SOURCE_RANGES_ANNOTATION}]`;
+    if (spec.type !== 'LoadBalancer') causes.push(fieldErrors.forbidden(path, ONLY_LOAD_BALANCER));
+    const trimmed = annotation.trim();
+    for (const part of trimmed ? trimmed.split(',') : []) {
+      const value = part.trim();
+      if (!isValidCidr(value)) causes.push(fieldErrors.invalid(path, value, INVALID_CIDR));
+    }
+  }
+  return causes;
+}
+
 function validateService(obj: KubeObject, old: KubeObject | undefined): StatusCause[] {
   const spec: Json = obj.spec ?? {};
   const causes: StatusCause[] = [];
@@ -81,6 +125,7 @@ function validateService(obj: KubeObject, old: KubeObject | undefined): StatusCa
   for (const f of ['externalTrafficPolicy', 'internalTrafficPolicy']) {
     if (spec[f] && !TRAFFIC_POLICIES.includes(spec[f])) causes.push(fieldErrors.notSupported(`spec.${f}`, spec[f], TRAFFIC_POLICIES));
   }
+  causes.push(...validateSourceRanges(obj));
   if (old?.spec?.clusterIP && old.spec.clusterIP !== 'None' && spec.type !== 'ExternalName' && old.spec.type !== 'ExternalName') {
     if ((spec.clusterIPs ?? [spec.clusterIP])[0] !== old.spec.clusterIP) {
       causes.push(fieldErrors.invalid('spec.clusterIPs[0]', goStringSlice(spec.clusterIPs ?? []), 'may not change once set'));
