@@ -157,6 +157,57 @@ describe('service proxy (nftables) with real kernel networking', { timeout: 90_0
     );
   });
 
+  /** A LoadBalancer Service on NODE_IP:8080; its class keeps the ServiceLB controller away, so the test sets the status. */
+  const guardedYaml = (ranges: string[]) =>
+    serviceYaml('guarded', {
+      type: 'LoadBalancer',
+      loadBalancerClass: 'skiff.test/manual',
+      loadBalancerSourceRanges: ranges,
+      ports: [{ name: 'http', port: 8080, targetPort: 80, nodePort: 30081 }],
+    });
+  const LB_URL = `http://${NODE_IP}:8080/`;
+  /** Sources outside the ranges are dropped (not rejected): curl gives up after this long. */
+  const BLOCKED_TIMEOUT_SEC = 1;
+  const SERVED = /^pod[12]$/;
+  const DROPPED = /^ERR .*(timed out|timeout)/i;
+
+  test('loadBalancerSourceRanges: only admitted sources reach the LB IP, the NodePort stays open, bad ranges are refused', async () => {
+    const bad = await s.kubectl(['apply', '-f', '-'], { input: guardedYaml(['10.244.0.4/32', 'nope']) });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /spec\.LoadBalancerSourceRanges\[1\]: Invalid value: "nope": must be a valid CIDR value/);
+    await s.k(['apply', '-f', '-'], guardedYaml([`${client.ip}/32`]));
+    const status = { status: { loadBalancer: { ingress: [{ ip: NODE_IP, ipMode: 'VIP' }] } } };
+    await s.k(['patch', 'svc', 'guarded', '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+    await s.k(['apply', '-f', '-'], sliceYaml('guarded', [p1, p2]));
+    await eventually(
+      async () => SERVED.test(await topo.get(client.netns, LB_URL)),
+      5000,
+      'the admitted pod via the LB IP',
+    );
+    assert.deepEqual([...new Set(await bodies(client.netns, LB_URL, 12))].sort(), ['pod1', 'pod2']);
+    for (const [who, netns] of [
+      ['outside', topo.outside],
+      ['another pod', p2.netns],
+      ['the node', undefined],
+    ] as const) {
+      assert.match(await topo.get(netns, LB_URL, BLOCKED_TIMEOUT_SEC), DROPPED, who);
+    }
+    // The ranges guard the LB address only: the NodePort and the ClusterIP stay open.
+    assert.match(await topo.get(topo.outside, `http://${NODE_IP}:30081/`), SERVED);
+    const clusterIp = (await s.k(['get', 'svc', 'guarded', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    assert.match(await topo.get(p2.netns, `http://${clusterIp}:8080/`), SERVED);
+
+    // Widened to the node's subnet: the outside client and the node itself get in (an incremental nft update).
+    await s.k(['apply', '-f', '-'], guardedYaml([`${client.ip}/32`, '192.168.50.0/24']));
+    await eventually(
+      async () => SERVED.test(await topo.get(topo.outside, LB_URL, BLOCKED_TIMEOUT_SEC)),
+      5000,
+      'outside admitted',
+    );
+    assert.match(await topo.get(undefined, LB_URL), SERVED, 'the node');
+    assert.match(await topo.get(p2.netns, LB_URL, BLOCKED_TIMEOUT_SEC), DROPPED, 'another pod still out');
+  });
+
   test('resetServiceProxy removes the table and the route it added', async () => {
     assert.equal(spawnSync('nft', ['list', 'table', 'ip', 'skiff-proxy']).status, 0);
     stop.abort();
@@ -192,6 +243,34 @@ describe('service proxy (nftables) with real kernel networking', { timeout: 90_0
         await topo.get(client.netns, `http://${vip.empty}/`, 5),
         /^ERR .*(refused|Failed to connect|Couldn't connect)/i,
       );
+    } finally {
+      again.abort();
+      await ipt.stopped;
+      await resetServiceProxy();
+    }
+    assert.doesNotMatch(spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout, /SKIFF-/);
+  });
+
+  test('iptables fallback: loadBalancerSourceRanges', async () => {
+    await s.k(['apply', '-f', '-'], guardedYaml([`${client.ip}/32`]));
+    const again = new AbortController();
+    const ipt = await startServiceProxy({
+      client: api,
+      nodeName: NODE,
+      nodeIps: [NODE_IP],
+      clusterCidr: CLUSTER_CIDR,
+      serviceCidr: '10.96.0.0/12',
+      signal: again.signal,
+      log: createLogger('proxy-iptables'),
+      backend: 'iptables',
+    });
+    try {
+      assert.equal(await ipt.synced, true);
+      assert.deepEqual([...new Set(await bodies(client.netns, LB_URL, 12))].sort(), ['pod1', 'pod2']);
+      for (const netns of [topo.outside, undefined]) {
+        assert.match(await topo.get(netns, LB_URL, BLOCKED_TIMEOUT_SEC), DROPPED, `from ${netns ?? 'the node'}`);
+      }
+      assert.match(await topo.get(topo.outside, `http://${NODE_IP}:30081/`), SERVED);
     } finally {
       again.abort();
       await ipt.stopped;
