@@ -12,17 +12,14 @@
 //     (table replaced), periodic full resync, one endpoint changed.
 //   npx node bench/service-vip.ts [--quick] [--markdown]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KubeObject } from '../src/api/types.ts';
-import { createClient, refs } from '../src/client/index.ts';
-import { createLogger } from '../src/lib/log.ts';
-import { ProxyRules, resetServiceProxy, servicePorts, startServiceProxy } from '../src/proxy/index.ts';
+import { refs } from '../src/client/index.ts';
+import { ProxyRules, resetServiceProxy, servicePorts } from '../src/proxy/index.ts';
 import { reexecInFreshNetns } from '../scripts/netns.ts';
 import { startServer } from '../test/e2e/harness.ts';
-import { buildTopology, CLUSTER_CIDR, NODE_IP } from '../test/e2e/proxy-topology.ts';
+import { adminClient, buildTopology, CLUSTER_CIDR, NODE_IP, startNodeProxy } from '../test/e2e/proxy-topology.ts';
 
 reexecInFreshNetns(import.meta.filename, process.argv.slice(2));
 const { values: flags } = parseArgs({
@@ -121,20 +118,8 @@ async function main(): Promise<void> {
         spawn('nsenter', [`--net=${pod.netns}`, process.execPath, '-e', BACKEND, pod.name], { stdio: 'ignore' }),
       );
     }
-    const api = createClient({
-      server: server.url,
-      caPem: readFileSync(join(server.dataDir, 'tls', 'ca.crt'), 'utf8'),
-      token: readFileSync(join(server.dataDir, 'admin-token'), 'utf8').trim(),
-    });
-    const proxy = await startServiceProxy({
-      client: api,
-      nodeName: 'node-a',
-      nodeIps: [NODE_IP],
-      clusterCidr: CLUSTER_CIDR,
-      serviceCidr: '10.96.0.0/12',
-      signal: stop.signal,
-      log: createLogger('proxy'),
-    });
+    const api = adminClient(server);
+    const proxy = await startNodeProxy({ client: api, nodeName: 'node-a', signal: stop.signal });
     await proxy.synced;
 
     // 1,000 background Services, two endpoints each, through the API.

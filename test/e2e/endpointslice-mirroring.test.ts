@@ -6,14 +6,11 @@
 // the service proxy (nftables, in hand-made pod namespaces as in
 // service-proxy.test.ts) sends the Service's traffic to those addresses.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createClient } from '../../src/client/index.ts';
-import { createLogger } from '../../src/lib/log.ts';
-import { resetServiceProxy, type ServiceProxy, startServiceProxy } from '../../src/proxy/index.ts';
+import type { Client } from '../../src/client/index.ts';
+import { resetServiceProxy, type ServiceProxy } from '../../src/proxy/index.ts';
 import { type TestServer, eventually, startServer } from './harness.ts';
-import { buildTopology, CLUSTER_CIDR, NODE_IP, type Pod, type Topology } from './proxy-topology.ts';
+import { adminClient, buildTopology, type Pod, startNodeProxy, type Topology } from './proxy-topology.ts';
 
 /** Slices must follow the Endpoints within about a second; allow for a loaded machine. */
 const FOLLOW_MS = 5000;
@@ -202,7 +199,7 @@ describe('endpointslice mirroring: traffic through the VIP', { timeout: 90_000 }
   let s: TestServer;
   let topo: Topology;
   let proxy: ServiceProxy;
-  let api: ReturnType<typeof createClient>;
+  let api: Client;
   let p1: Pod;
   let p2: Pod;
   let vip = '';
@@ -228,21 +225,8 @@ describe('endpointslice mirroring: traffic through the VIP', { timeout: 90_000 }
     p2 = topo.addPod('pod2', '10.244.0.3');
     await s.k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { ports: [{ name: 'http', port: 80 }] } }));
     vip = (await s.k(['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
-    api = createClient({
-      server: s.url,
-      caPem: readFileSync(join(s.dataDir, 'tls', 'ca.crt'), 'utf8'),
-      token: readFileSync(join(s.dataDir, 'admin-token'), 'utf8').trim(),
-    });
-    proxy = await startServiceProxy({
-      client: api,
-      nodeName: 'node-a',
-      nodeIps: [NODE_IP],
-      clusterCidr: CLUSTER_CIDR,
-      serviceCidr: '10.96.0.0/12',
-      signal: stop.signal,
-      log: createLogger('proxy'),
-      backend: 'nftables',
-    });
+    api = adminClient(s);
+    proxy = await startNodeProxy({ client: api, nodeName: 'node-a', signal: stop.signal, backend: 'nftables' });
     assert.equal(await proxy.synced, true);
   });
 

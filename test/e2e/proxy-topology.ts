@@ -6,15 +6,41 @@
 // 192.168.50.2) for NodePort traffic from off the pod network. Everything
 // stays inside namespaces made here; close() removes them.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Client, createClient } from '../../src/client/index.ts';
+import { createLogger } from '../../src/lib/log.ts';
+import { type ProxyBackend, type ServiceProxy, startServiceProxy } from '../../src/proxy/index.ts';
 
 export const BRIDGE = 'skiff0';
 export const GATEWAY = '10.244.0.1';
 export const NODE_IP = '192.168.50.1';
 export const OUTSIDE_IP = '192.168.50.2';
 export const CLUSTER_CIDR = '10.244.0.0/16';
+
+/** A client with a test server's admin credentials (its CA and token from the data dir). */
+export function adminClient(server: { url: string; dataDir: string }): Client {
+  return createClient({
+    server: server.url,
+    caPem: readFileSync(join(server.dataDir, 'tls', 'ca.crt'), 'utf8'),
+    token: readFileSync(join(server.dataDir, 'admin-token'), 'utf8').trim(),
+  });
+}
+
+/** The service proxy of the hand-made node, started as a node agent starts it. */
+export function startNodeProxy(o: { client: Client; nodeName: string; signal: AbortSignal; backend?: ProxyBackend; logName?: string }): Promise<ServiceProxy> {
+  return startServiceProxy({
+    client: o.client,
+    nodeName: o.nodeName,
+    nodeIps: [NODE_IP],
+    clusterCidr: CLUSTER_CIDR,
+    serviceCidr: '10.96.0.0/12',
+    signal: o.signal,
+    log: createLogger(o.logName ?? 'proxy'),
+    backend: o.backend,
+  });
+}
 
 function sh(argv: string[], input?: string): string {
   const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8' });

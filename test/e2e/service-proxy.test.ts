@@ -5,14 +5,11 @@
 // fresh namespaces; every address used is inside them.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createClient } from '../../src/client/index.ts';
-import { createLogger } from '../../src/lib/log.ts';
-import { resetServiceProxy, type ServiceProxy, startServiceProxy } from '../../src/proxy/index.ts';
+import type { Client } from '../../src/client/index.ts';
+import { resetServiceProxy, type ServiceProxy } from '../../src/proxy/index.ts';
 import { eventually, startServer, type TestServer } from './harness.ts';
-import { buildTopology, CLUSTER_CIDR, NODE_IP, type Pod, type Topology } from './proxy-topology.ts';
+import { adminClient, buildTopology, NODE_IP, type Pod, startNodeProxy, type Topology } from './proxy-topology.ts';
 
 const NODE = 'node-a';
 
@@ -40,7 +37,7 @@ describe('service proxy (nftables) with real kernel networking', { timeout: 90_0
   let s: TestServer;
   let topo: Topology;
   let proxy: ServiceProxy;
-  let api: ReturnType<typeof createClient>;
+  let api: Client;
   let p1: Pod;
   let p2: Pod;
   let client: Pod;
@@ -70,21 +67,8 @@ describe('service proxy (nftables) with real kernel networking', { timeout: 90_0
     await s.k(['apply', '-f', '-'], sliceYaml('sticky', [p1, p2]));
     for (const name of ['web', 'sticky', 'empty'])
       vip[name] = (await s.k(['get', 'svc', name, '-o', 'jsonpath={.spec.clusterIP}'])).trim();
-    api = createClient({
-      server: s.url,
-      caPem: readFileSync(join(s.dataDir, 'tls', 'ca.crt'), 'utf8'),
-      token: readFileSync(join(s.dataDir, 'admin-token'), 'utf8').trim(),
-    });
-    proxy = await startServiceProxy({
-      client: api,
-      nodeName: NODE,
-      nodeIps: [NODE_IP],
-      clusterCidr: CLUSTER_CIDR,
-      serviceCidr: '10.96.0.0/12',
-      signal: stop.signal,
-      log: createLogger('proxy'),
-      backend: 'nftables',
-    });
+    api = adminClient(s);
+    proxy = await startNodeProxy({ client: api, nodeName: NODE, signal: stop.signal, backend: 'nftables' });
     assert.equal(await proxy.synced, true);
   });
 
@@ -219,16 +203,7 @@ describe('service proxy (nftables) with real kernel networking', { timeout: 90_0
 
   test('iptables fallback: same VIP, NodePort and no-endpoint behaviour', async () => {
     const again = new AbortController();
-    const ipt = await startServiceProxy({
-      client: api,
-      nodeName: NODE,
-      nodeIps: [NODE_IP],
-      clusterCidr: CLUSTER_CIDR,
-      serviceCidr: '10.96.0.0/12',
-      signal: again.signal,
-      log: createLogger('proxy-iptables'),
-      backend: 'iptables',
-    });
+    const ipt = await startNodeProxy({ client: api, nodeName: NODE, signal: again.signal, backend: 'iptables', logName: 'proxy-iptables' });
     try {
       assert.equal(await ipt.synced, true);
       assert.deepEqual([...new Set(await bodies(client.netns, `http://${vip.web}/`, 24))].sort(), ['pod1', 'pod2']);
@@ -254,16 +229,7 @@ describe('service proxy (nftables) with real kernel networking', { timeout: 90_0
   test('iptables fallback: loadBalancerSourceRanges', async () => {
     await s.k(['apply', '-f', '-'], guardedYaml([`${client.ip}/32`]));
     const again = new AbortController();
-    const ipt = await startServiceProxy({
-      client: api,
-      nodeName: NODE,
-      nodeIps: [NODE_IP],
-      clusterCidr: CLUSTER_CIDR,
-      serviceCidr: '10.96.0.0/12',
-      signal: again.signal,
-      log: createLogger('proxy-iptables'),
-      backend: 'iptables',
-    });
+    const ipt = await startNodeProxy({ client: api, nodeName: NODE, signal: again.signal, backend: 'iptables', logName: 'proxy-iptables' });
     try {
       assert.equal(await ipt.synced, true);
       assert.deepEqual([...new Set(await bodies(client.netns, LB_URL, 12))].sort(), ['pod1', 'pod2']);
