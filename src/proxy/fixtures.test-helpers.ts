@@ -36,4 +36,20 @@ export function slice(
   };
 }
 
+/** A LoadBalancer Service (ingress IP, an external IP, a NodePort) guarded by source ranges, and its one endpoint. */
+export function guardedLoadBalancer(ranges: string[], ingress = '192.168.0.2'): KubeObject {
+  return service(
+    'lb',
+    {
+      type: 'LoadBalancer',
+      clusterIP: '10.96.0.6',
+      externalIPs: ['192.168.99.1'],
+      loadBalancerSourceRanges: ranges,
+      ports: [{ port: 80, nodePort: 30080 }],
+    },
+    { loadBalancer: { ingress: [{ ip: ingress }] } },
+  );
+}
+export const guardedLoadBalancerSlices = (): KubeObject[] => [slice('lb', [{ ip: '10.244.0.2', node: 'n1' }], [{ port: 80 }])];
+
 export const OPTIONS = { nodeIps: ['192.168.0.2'], clusterCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12' };

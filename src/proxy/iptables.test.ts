@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { OPTIONS, service, slice } from './fixtures.test-helpers.ts';
+import { guardedLoadBalancer, guardedLoadBalancerSlices, OPTIONS } from './fixtures.test-helpers.ts';
 import { iptablesRestore } from './iptables.ts';
 import { servicePorts } from './service-ports.ts';
 
@@ -9,19 +9,8 @@ import { servicePorts } from './service-ports.ts';
 const chain = (prefix: string, key: string) =>
   `SKIFF-${prefix}-${createHash('sha256').update(key).digest('hex').slice(0, 16).toUpperCase()}`;
 
-const lb = (ranges: string[], ingress = '192.168.0.2') =>
-  service(
-    'lb',
-    {
-      type: 'LoadBalancer',
-      clusterIP: '10.96.0.6',
-      externalIPs: ['192.168.99.1'],
-      loadBalancerSourceRanges: ranges,
-      ports: [{ port: 80, nodePort: 30080 }],
-    },
-    { loadBalancer: { ingress: [{ ip: ingress }] } },
-  );
-const eps = [slice('lb', [{ ip: '10.244.0.2', node: 'n1' }], [{ port: 80 }])];
+const lb = guardedLoadBalancer;
+const eps = guardedLoadBalancerSlices();
 const restore = (svc = lb(['10.244.0.4/32']), slices = eps) =>
   iptablesRestore(servicePorts([svc], slices, 'n1'), OPTIONS);
 const lines = (text: string, prefix: string) => text.split('\n').filter((l) => l.startsWith(prefix));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { OPTIONS, service, slice } from './fixtures.test-helpers.ts';
+import { guardedLoadBalancer, guardedLoadBalancerSlices, OPTIONS, service, slice } from './fixtures.test-helpers.ts';
 import { nftScript, nftStatesEqual } from './nft-script.ts';
 import { desiredNftState, hashName } from './nft-state.ts';
 import { servicePorts } from './service-ports.ts';
@@ -272,19 +272,8 @@ describe('desiredNftState / nftScript', () => {
   });
 
   describe('loadBalancerSourceRanges', () => {
-    const lb = (ranges: string[], ingress = '192.168.0.2') =>
-      service(
-        'lb',
-        {
-          type: 'LoadBalancer',
-          clusterIP: '10.96.0.6',
-          externalIPs: ['192.168.99.1'],
-          loadBalancerSourceRanges: ranges,
-          ports: [{ port: 80, nodePort: 30080 }],
-        },
-        { loadBalancer: { ingress: [{ ip: ingress }] } },
-      );
-    const eps = [slice('lb', [{ ip: '10.244.0.2', node: 'n1' }], [{ port: 80 }])];
+    const lb = guardedLoadBalancer;
+    const eps = guardedLoadBalancerSlices();
     const h = hashName('ns1/lb/tcp/');
     const fw = `firewall-${h}-ns1/lb/tcp/`;
     const stateOf = (ranges: string[], slices = eps) =>
