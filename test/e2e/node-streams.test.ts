@@ -180,6 +180,31 @@ describe('node streaming: logs, exec, cp, port-forward, top', { skip }, () => {
     }
   });
 
+  test('run -it --rm: a shell on a tty, typed into, exits and its pod is deleted', async () => {
+    // `script` gives kubectl a terminal; what is typed goes to the container's shell through attach.
+    const child = spawn(
+      'script',
+      ['-qec', `kubectl --kubeconfig ${s.kubeconfig} run -it --rm shell --image=busybox:latest --restart=Never -- sh`, '/dev/null'],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      await eventually(async () => /\/ # $/m.test(out) || out.includes("If you don't see a command prompt"), 30_000, 'the prompt');
+      child.stdin.write('echo "tty is $(tty)"; exit\r');
+      await eventually(async () => /tty is \/dev\/pts\/\d+/.test(out), 15_000, 'the answer').catch((err) => {
+        throw new Error(`${err.message}; the terminal showed: ${out}`);
+      });
+      assert.equal(await exited, 0, out);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await eventually(async () => (await s.kubectl(['get', 'pod', 'shell'])).code !== 0, 15_000, 'pod deleted by --rm');
+  });
+
   test('cp both ways', async () => {
     const local = join(work, 'in.txt');
     writeFileSync(local, 'copied through exec and tar\n');
