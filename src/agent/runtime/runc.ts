@@ -64,10 +64,6 @@ export class Runc {
     throw new RuntimeError(/does not exist/.test(msg) ? 'NotFound' : 'RuncFailed', `runc ${args[0]}: ${msg}`);
   }
 
-  start(id: string): Promise<string> {
-    return this.run(['start', id]);
-  }
-
   /** Sends a signal; a container that already stopped is not an error. */
   async kill(id: string, signal: string, options: { all?: boolean } = {}): Promise<void> {
     const r = await this.exec(['kill', ...(options.all ? ['--all'] : []), id, signal]);

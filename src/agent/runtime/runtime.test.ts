@@ -217,7 +217,8 @@ describe('runc runtime', { skip }, () => {
     await rt.create(s);
     const created = (await rt.state('victim'))!;
     assert.equal(created.status, 'created');
-    assert.ok(created.pid && existsSync(`/proc/${created.pid}`));
+    assert.equal(created.pid, undefined, 'runc runs at start (as containerd CRI), so nothing runs yet');
+    assert.ok(!(await rt.runc.list()).some((c) => c.id === 'victim'));
     await rt.start('victim');
     assert.equal((await rt.state('victim'))!.status, 'running');
     await assert.rejects(rt.start('victim'), (e) => isRuntimeError(e, 'StartFailed'));
@@ -271,20 +272,21 @@ describe('runc runtime', { skip }, () => {
     await rt.remove('ttybox');
   });
 
-  test('a create failure says why and leaves nothing behind', async () => {
-    await assert.rejects(
-      rt.create(spec('bad', ['/no/such/binary'])),
-      (e) => isRuntimeError(e, 'CreateFailed') && /no such file/i.test(e.message),
-    );
+  test('a container that cannot run fails at start and says why; remove leaves nothing behind', async () => {
+    await rt.create(spec('bad', ['/no/such/binary']));
+    await assert.rejects(rt.start('bad'), (e) => isRuntimeError(e, 'StartFailed') && /no such file/i.test(e.message));
+    await rt.remove('bad', { force: true });
     assert.equal(await rt.state('bad'), undefined);
     assert.ok(!existsSync(join(dataDir, 'agent', 'containers', 'bad')));
+    assert.ok(!(await rt.runc.list()).some((c) => c.id === 'bad'));
   });
 
   test('resetRuntime kills and removes every container and the cgroup tree', async () => {
     await run('left1', ['sleep', '60']);
     await rt.create(spec('left2', ['sleep', '60']));
     rt.close();
-    const shimPids = ['left1', 'left2'].map((id) =>
+    // left2 was only created: no shim yet (runc runs at start), but its files must go too.
+    const shimPids = ['left1'].map((id) =>
       Number(readFileSync(join(dataDir, 'agent', 'containers', id, 'shim', 'shim.pid'), 'utf8')),
     );
     await resetRuntime(dataDir);

@@ -211,8 +211,6 @@ export class RuncRuntime implements ContainerRuntime {
       await writeAtomic(this.#shim(id, 'meta.json'), JSON.stringify(meta));
       this.#meta.set(id, meta);
       this.#startPump(meta);
-      this.#creating.add(id);
-      if (!meta.tty) await this.#launch(meta, 'create');
     } catch (err) {
       await this.runc.delete(id, { force: true }).catch(() => {});
       await this.#cleanup(id).catch(() => {});
@@ -220,21 +218,27 @@ export class RuncRuntime implements ContainerRuntime {
         ? err
         : new RuntimeError('CreateFailed', `create ${id}: ${(err as Error).message}`, { cause: err });
     } finally {
-      this.#creating.delete(id);
       for (const fd of fds) closeSync(fd);
     }
   }
 
-  /** Starts the shim: `runc create` (ordinary) or `script -c 'runc run'` (tty, at start). */
-  async #launch(meta: Meta, mode: 'create' | 'run'): Promise<void> {
+  /**
+   * Starts the shim, which makes and starts the container in one runc call:
+   * `runc run --detach` under the shim as subreaper (ordinary), or
+   * `script -c 'runc run'` (tty). As containerd's CRI does, runc is first
+   * called at start, not create: one Go process per container fewer than
+   * `runc create` + `runc start`, and errors of either show as start errors.
+   */
+  async #launch(meta: Meta): Promise<void> {
     const { id } = meta;
     const bundle = this.#bundle(id);
     const runcLog = this.#shim(id, 'runc.log');
     const pidFile = this.#shim(id, 'pid');
     const runcArgs = ['--log', runcLog, '--log-format', 'json'];
+    const mode = meta.tty ? 'run' : 'create';
     const command =
       mode === 'create'
-        ? this.runc.argv([...runcArgs, 'create', '--bundle', bundle, '--pid-file', pidFile, id])
+        ? this.runc.argv([...runcArgs, 'run', '--detach', '--bundle', bundle, '--pid-file', pidFile, id])
         : underScript(this.runc.argv([...runcArgs, 'run', '--keep', '--bundle', bundle, '--pid-file', pidFile, id]));
     const fds: number[] = [];
     try {
@@ -255,7 +259,7 @@ export class RuncRuntime implements ContainerRuntime {
       await writeFile(this.#shim(id, 'shim.pid'), String(shimPid));
     } catch (err) {
       const detail = await this.#runcErrors(id);
-      throw new RuntimeError(mode === 'create' ? 'CreateFailed' : 'StartFailed', detail || (err as Error).message, {
+      throw new RuntimeError('StartFailed', detail || (err as Error).message, {
         cause: err,
       });
     } finally {
@@ -281,15 +285,11 @@ export class RuncRuntime implements ContainerRuntime {
     if (!meta) throw new RuntimeError('NotFound', `container ${id} not found`);
     if (existsSync(this.#shim(id, 'started')))
       throw new RuntimeError('StartFailed', `container ${id} was already started`);
-    if (meta.tty) {
-      await this.#launch(meta, 'run');
-    } else {
-      try {
-        await this.runc.start(id);
-      } catch (err) {
-        const detail = await this.#runcErrors(id);
-        throw new RuntimeError('StartFailed', detail || (err as Error).message, { cause: err });
-      }
+    this.#creating.add(id);
+    try {
+      await this.#launch(meta);
+    } finally {
+      this.#creating.delete(id);
     }
     await writeAtomic(this.#shim(id, 'started'), new Date().toISOString());
   }
@@ -316,13 +316,14 @@ export class RuncRuntime implements ContainerRuntime {
         oomKilled: await this.#oom(meta, exitCode),
       };
     }
-    // Mid-create (a relist racing create()): neither running nor gone; finishing the log pump here would lose its output.
+    // Mid-launch (a relist racing start()): neither running nor gone; finishing the log pump here would lose its output.
     if (this.#creating.has(id)) return { ...base, status: 'created' };
     const shimPid = readNumber(this.#shim(id, 'shim.pid'));
     const pid = readNumber(this.#shim(id, 'pid'));
     const shimAlive = alive(shimPid) && (await this.#isShim(shimPid!));
     if (!startedAt) {
-      if (meta.tty && !shimPid) return { ...base, status: 'created' };
+      // Not launched yet (runc runs at start).
+      if (!shimPid) return { ...base, status: 'created' };
       // runc removes its exec FIFO on start: gone without our record means an agent died right after `runc start`.
       if (shimAlive && existsSync(join(this.paths.runcRoot, id, 'exec.fifo')))
         return { ...base, status: 'created', pid };
