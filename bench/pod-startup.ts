@@ -7,7 +7,7 @@
 //     agent built for one of those pods (its config.json, a fresh overlay of
 //     the same image layers, a fresh network namespace made by runc).
 //  3. the agent's VmRSS idle and with 50 pods running.
-//   npx node bench/pod-startup.ts [--quick] [--markdown] [--agent-cpu-prof DIR]
+//   npx node bench/pod-startup.ts [--quick] [--markdown] [--agent-cpu-prof DIR] [--server-cpu-prof DIR]
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     markdown: { type: 'boolean', default: false },
     'agent-cpu-prof': { type: 'string' },
+    'server-cpu-prof': { type: 'string' },
   },
 });
 
@@ -363,7 +364,9 @@ async function main(): Promise<void> {
   const floorDir = join(benchDir, 'floor');
   mkdirSync(join(agentDir, 'images'), { recursive: true });
   cpSync(images.nginx1142, join(agentDir, 'images', 'nginx.tar'));
-  const server = await startServer();
+  const serverProf = flags['server-cpu-prof'];
+  if (serverProf) mkdirSync(serverProf, { recursive: true });
+  const server = await startServer([], { nodeArgs: serverProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(serverProf)] : [] });
   let agent: ChildProcess | undefined;
   const api = createClient({
     server: server.url,

@@ -88,6 +88,8 @@ export type StartServerOptions = {
   agent?: boolean;
   /** Image tarballs copied into <data-dir>/images/, imported when the agent starts. */
   images?: string[];
+  /** Options for Node itself (e.g. --cpu-prof for a benchmark's profile). */
+  nodeArgs?: string[];
 };
 
 export async function startServer(extraArgs: string[] = [], options: StartServerOptions = {}): Promise<TestServer> {
@@ -101,7 +103,7 @@ export async function startServer(extraArgs: string[] = [], options: StartServer
   let child: ChildProcess;
   let url = '';
   const launch = async () => {
-    child = spawn(process.execPath, [join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--port', '0', ...(options.agent ? [] : ['--no-agent']), ...extraArgs], {
+    child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--port', '0', ...(options.agent ? [] : ['--no-agent']), ...extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, SKIFF_LOG: process.env.SKIFF_LOG ?? 'warn' },
     });
