@@ -87,6 +87,8 @@ export type ContainerSpec = {
   hostname: string;
   tty?: boolean;
   stdin?: boolean;
+  /** stdin closes for good when the first attach session that opened it ends (kubectl run -i). */
+  stdinOnce?: boolean;
   mounts: Mount[];
   /** Join this network namespace (the pod's); absent = host network. */
   netnsPath?: string;
@@ -136,4 +138,6 @@ export interface ContainerRuntime {
   stats(id: string): Promise<ContainerStats | undefined>;
   /** Where a container started with stdin (or a tty) reads it from, for attach; undefined when it has none. */
   stdinPath?(id: string): Promise<string | undefined>;
+  /** An attach session that wrote to stdin has ended: a stdinOnce container's stdin now closes. */
+  attachEnded?(id: string): void;
 }

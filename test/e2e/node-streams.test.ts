@@ -205,6 +205,15 @@ describe('node streaming: logs, exec, cp, port-forward, top', { skip }, () => {
     await eventually(async () => (await s.kubectl(['get', 'pod', 'shell'])).code !== 0, 15_000, 'pod deleted by --rm');
   });
 
+  test('run -i --rm: piped input reaches the container, which then sees its end (stdinOnce)', async () => {
+    const r = await s.kubectl(['run', '-i', '--rm', 'once', '--image=busybox:latest', '--restart=Never', '--', 'sh', '-c', 'cat; echo done'], {
+      input: 'hello\nworld\n',
+    });
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /hello\nworld\ndone\n/);
+    await eventually(async () => (await s.kubectl(['get', 'pod', 'once'])).code !== 0, 15_000, 'pod deleted by --rm');
+  });
+
   test('cp both ways', async () => {
     const local = join(work, 'in.txt');
     writeFileSync(local, 'copied through exec and tar\n');

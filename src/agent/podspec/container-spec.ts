@@ -116,6 +116,7 @@ export function containerSpec(options: ContainerSpecOptions): ContainerSpec {
     hostname: options.hostname ?? podHostname(pod),
     tty: container.tty === true,
     stdin: container.stdin === true,
+    stdinOnce: container.stdinOnce === true,
     mounts,
     netnsPath: options.netnsPath,
     sharePid: options.sharePid,

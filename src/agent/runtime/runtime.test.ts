@@ -2,7 +2,7 @@
 // Containers run a static busybox root filesystem made in a temp dir.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -270,6 +270,28 @@ describe('runc runtime', { skip }, () => {
     );
     assert.ok(text.includes('done'));
     await rt.remove('ttybox');
+  });
+
+  test('stdin: kept open across writers; stdinOnce: closed once the first attach ends', async () => {
+    const write = async (id: string, text: string) => {
+      const fd = openSync((await rt.stdinPath(id))!, constants.O_WRONLY | constants.O_NONBLOCK);
+      writeSync(fd, text);
+      closeSync(fd);
+    };
+    const open = await run('stdin-open', ['sh', '-c', 'cat; echo eof'], { stdin: true });
+    const once = await run('stdin-once', ['sh', '-c', 'cat; echo eof'], { stdin: true, stdinOnce: true });
+    for (const id of ['stdin-open', 'stdin-once']) await write(id, `to ${id}\n`);
+    await until('both echoed', () => logLines(once.logPath).length >= 1 && logLines(open.logPath).length >= 1);
+    rt.attachEnded('stdin-open');
+    rt.attachEnded('stdin-once');
+    assert.equal((await stopped('stdin-once'))!.exitCode, 0);
+    assert.deepEqual(logLines(once.logPath).map((l) => l.content), ['to stdin-once', 'eof']);
+    // Without stdinOnce the container holds its own write end: no end of input, however writers come and go.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await rt.state('stdin-open'))!.status, 'running');
+    assert.deepEqual(logLines(open.logPath).map((l) => l.content), ['to stdin-open']);
+    await rt.remove('stdin-open', { force: true });
+    await rt.remove('stdin-once');
   });
 
   test('a container that cannot run fails at start and says why; remove leaves nothing behind', async () => {

@@ -46,6 +46,7 @@ type Meta = {
   cgroupPath: string;
   tty: boolean;
   stdin: boolean;
+  stdinOnce?: boolean;
   labels: Record<string, string>;
   createdAt: string;
 };
@@ -111,6 +112,8 @@ export class RuncRuntime implements ContainerRuntime {
   readonly #pumps = new Map<string, LogPump>();
   /** Containers whose `runc create` is under way: no shim.pid or pid file yet, but not stopped either. */
   readonly #creating = new Set<string>();
+  /** Write ends of stdinOnce containers' FIFOs, held until their first attach session ends. */
+  readonly #stdinHeld = new Map<string, number>();
 
   readonly #nofile: number;
 
@@ -200,6 +203,7 @@ export class RuncRuntime implements ContainerRuntime {
       cgroupPath: absoluteCgroupPath(spec.cgroupPath),
       tty: spec.tty === true,
       stdin: spec.stdin === true || spec.tty === true,
+      stdinOnce: spec.stdinOnce === true && (spec.stdin === true || spec.tty === true),
       labels: spec.labels,
       createdAt: new Date().toISOString(),
     };
@@ -242,7 +246,7 @@ export class RuncRuntime implements ContainerRuntime {
         : underScript(this.runc.argv([...runcArgs, 'run', '--keep', '--bundle', bundle, '--pid-file', pidFile, id]));
     const fds: number[] = [];
     try {
-      const stdin = meta.stdin ? openSync(this.#shim(id, 'stdin'), 'r+') : 'ignore';
+      const stdin = meta.stdin ? this.#openStdin(meta) : 'ignore';
       if (typeof stdin === 'number') fds.push(stdin);
       const out = openSync(this.#shim(id, RAW_FILES.stdout), 'a');
       fds.push(out);
@@ -406,6 +410,7 @@ export class RuncRuntime implements ContainerRuntime {
   /** Removes everything of the container but the image store's rootfs (which its owner unmounts). */
   async #cleanup(id: string): Promise<void> {
     const meta = this.#meta.get(id);
+    this.attachEnded(id);
     this.#pumps.get(id)?.finish();
     this.#pumps.delete(id);
     this.#meta.delete(id);
@@ -426,6 +431,28 @@ export class RuncRuntime implements ContainerRuntime {
     const meta = await this.#loadMeta(id);
     if (!meta) return undefined;
     return readCgroupStats(this.cgroups, meta.cgroupPath);
+  }
+
+  /**
+   * The container's end of its stdin FIFO. Ordinarily it holds the FIFO
+   * read-write, so it never sees end of input however attach sessions come
+   * and go. With stdinOnce it reads only, and the agent holds a write end
+   * until the first attach session ends: then the container sees end of input
+   * (an agent restart before that ends it too: the held end goes with it).
+   */
+  #openStdin(meta: Meta): number {
+    const fifo = this.#shim(meta.id, 'stdin');
+    if (!meta.stdinOnce) return openSync(fifo, 'r+');
+    const held = openSync(fifo, 'r+'); // a writer first, so the read-only open below does not wait for one
+    this.#stdinHeld.set(meta.id, held);
+    return openSync(fifo, 'r');
+  }
+
+  attachEnded(id: string): void {
+    const held = this.#stdinHeld.get(id);
+    if (held === undefined) return;
+    this.#stdinHeld.delete(id);
+    closeSync(held);
   }
 
   /** The stdin FIFO of a tty or stdin container (for attach), if it has one. */

@@ -51,7 +51,12 @@ export function agentStreaming(o: {
         getPod: (namespace, name) => agent.pod(namespace, name),
         listPods: () => agent.pods(),
         runtime: agent.runtime,
-        attachStdin: async (id) => openStdinFifo(await agent.runtime.stdinPath?.(id)),
+        attachStdin: async (id) => {
+          const stdin = openStdinFifo(await agent.runtime.stdinPath?.(id));
+          // The first session to open stdin ending closes a stdinOnce container's stdin.
+          stdin?.on('close', () => agent.runtime.attachEnded?.(id));
+          return stdin;
+        },
         // Where BridgeNetwork (cli's pod network) mounts each pod's namespace.
         podNetnsPath: (pod) => (pod.metadata.uid ? netnsPathFor(netnsDir(o.dataDir), pod.metadata.uid) : undefined),
       },
