@@ -197,4 +197,16 @@ describe('fast path', () => {
     assert.match(text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*Connection: close\r\n\r\nuntil close$/);
     old.close();
   });
+
+  test('an upstream whose header lines end with a bare LF is served (nginx accepts them too), re-framed with CRLF', async () => {
+    const lf = createNetServer((s) => {
+      s.on('data', () => s.write('HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Length: 5\n\nhello'));
+    });
+    target = { endpoint: { address: '127.0.0.1', port: await listen(lf) } };
+    const text = await raw(port, ['GET /a HTTP/1.1\r\nHost: a\r\n\r\n', 'GET /b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n']);
+    const answers = text.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(answers.length, 2, text);
+    for (const a of answers) assert.match(a, /^HTTP\/1\.1 200 OK\r\n(?:[^\n]*\r\n)*Content-Length: 5\r\n(?:[^\n]*\r\n)*\r\nhello$/);
+    lf.close();
+  });
 });

@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../lib/log.ts';
 import { downstreamResponseHeaders, plainIp, upstreamRequestHeaders } from './headers.ts';
-import { BodyTracker, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead } from './http1.ts';
+import { BodyTracker, findResponseHeadEnd, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead } from './http1.ts';
 import { errorBody, statusText, type Target, UPSTREAM_IDLE_TIMEOUT_MS } from './proxy.ts';
 import { setUpstreamTimeout, type Upstream, type UpstreamPool } from './upstream-pool.ts';
 
@@ -201,8 +201,8 @@ export function serveConnection(socket: Socket, options: FastPathOptions): void 
     let headOut: string | undefined;
     while (!ex.response) {
       const buf = ex.responseHead ? Buffer.concat([ex.responseHead, data]) : data;
-      const end = buf.indexOf(HEAD_END);
-      if (end < 0) {
+      const end = findResponseHeadEnd(buf);
+      if (!end) {
         if (buf.length > MAX_HEAD_BYTES) {
           fail(ex, 502);
           return;
@@ -211,14 +211,14 @@ export function serveConnection(socket: Socket, options: FastPathOptions): void 
         return;
       }
       ex.responseHead = undefined;
-      const head = parseResponseHead(buf.toString('latin1', 0, end));
-      data = buf.subarray(end + 4);
+      const head = parseResponseHead(buf.toString('latin1', 0, end.head));
+      data = buf.subarray(end.next);
       if (!head || head.status === 101) {
         fail(ex, 502);
         return;
       }
       if (head.status < 200) {
-        socket.write(buf.subarray(0, end + 4)); // interim (103 Early Hints): passed on as is
+        socket.write(buf.subarray(0, end.next)); // interim (103 Early Hints): passed on as is
         ex.answered = true;
         continue;
       }

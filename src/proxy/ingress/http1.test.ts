@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BodyTracker, ChunkedScanner, parseRequestHead, parseResponseHead } from './http1.ts';
+import { BodyTracker, ChunkedScanner, findResponseHeadEnd, parseRequestHead, parseResponseHead } from './http1.ts';
 
 const head = (...lines: string[]) => lines.join('\r\n');
 
@@ -91,4 +91,17 @@ test('BodyTracker: fixed length, chunked and until-close bodies', () => {
   const untilClose = new BodyTracker(-2);
   assert.equal(untilClose.take(Buffer.from('anything'), 0), 8);
   assert.ok(!untilClose.done);
+});
+
+describe('findResponseHeadEnd', () => {
+  test('CRLF, bare LF and mixed line ends; undefined until the blank line has arrived', () => {
+    const at = (text: string) => findResponseHeadEnd(Buffer.from(text));
+    assert.deepEqual(at('HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody'), { head: 21, next: 25 });
+    assert.deepEqual(at('HTTP/1.1 200 OK\nA: b\n\nbody'), { head: 20, next: 22 });
+    assert.deepEqual(at('HTTP/1.1 200 OK\r\nA: b\n\r\nbody'), { head: 21, next: 24 });
+    assert.equal(at('HTTP/1.1 200 OK\r\nA: b\r\n'), undefined);
+    assert.equal(at('HTTP/1.1 200 OK\r\nA: b\r\n\r'), undefined);
+    const head = parseResponseHead('HTTP/1.1 404 Not Found\nContent-Length: 3\nConnection: close');
+    assert.deepEqual([head?.status, head?.reason, head?.contentLength, head?.keepAlive], [404, 'Not Found', 3, false]);
+  });
 });

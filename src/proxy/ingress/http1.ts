@@ -14,6 +14,8 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Request targets: origin-form or absolute-form, no spaces or controls. */
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 const CONTENT_LENGTH = /^\d{1,15}$/;
+const CR = 13;
+const LF = 10;
 
 export type RequestHead = {
   method: string;
@@ -110,9 +112,25 @@ export function parseRequestHead(head: string): RequestHead | undefined {
   return { method, target, raw, host, contentLength: chunked ? -1 : contentLength, chunked, close };
 }
 
-/** The response head (latin1 text before the blank line), or undefined when it is malformed. */
+/**
+ * Where an upstream response's head ends: `head` is the length of its text
+ * (without the last line's terminator), `next` where the body starts. Lines
+ * may end with a bare LF, which nginx accepts from upstreams (RFC 9112 §2.2
+ * allows a recipient to); requests stay strict. Undefined while incomplete.
+ */
+export function findResponseHeadEnd(buf: Buffer): { head: number; next: number } | undefined {
+  for (let i = buf.indexOf(LF); i >= 0; i = buf.indexOf(LF, i + 1)) {
+    const head = i > 0 && buf[i - 1] === CR ? i - 1 : i;
+    if (buf[i + 1] === LF) return { head, next: i + 2 };
+    if (buf[i + 1] === CR && buf[i + 2] === LF) return { head, next: i + 3 };
+  }
+  return undefined;
+}
+
+/** The response head (latin1 text before the blank line; CRLF or bare LF lines), or undefined when it is malformed. */
 export function parseResponseHead(head: string): ResponseHead | undefined {
-  const lines = head.split('\r\n');
+  const lines = head.split('\n');
+  for (let i = 0; i < lines.length; i++) if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
   const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]);
   if (!m) return undefined;
   const raw = parseFields(lines);
@@ -144,8 +162,6 @@ export function parseResponseHead(head: string): ResponseHead | undefined {
   return { status: Number(m[2]), reason: m[3] ?? '', raw, contentLength, chunked, keepAlive, keepAliveTimeout };
 }
 
-const CR = 13;
-const LF = 10;
 
 /**
  * Finds where a chunked body ends, fed the bytes as they pass. States follow
