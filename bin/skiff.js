@@ -10,12 +10,14 @@ import { enableCompileCache } from 'node:module';
  * `skiff agent` runs with a small young generation: it keeps little and
  * allocates in bursts, so 2 MiB semi-spaces (V8's default grows to 16 MiB)
  * cost a few more short scavenges and save ~10 MiB of resident memory on
- * every node. V8 reads the flag only at start-up, hence the re-exec (same
- * pid, same fds) before anything else runs.
+ * every node; and with two malloc arenas instead of one per thread-pool
+ * thread (~4 MiB less). Both are read only at start-up, hence the re-exec
+ * (same pid, same fds) before anything else runs.
  */
 const AGENT_V8_FLAGS = ['--max-semi-space-size=2'];
 if (process.argv[2] === 'agent' && typeof process.execve === 'function' && !AGENT_V8_FLAGS.every((f) => process.execArgv.includes(f))) {
-  process.execve(process.execPath, [process.execPath, ...AGENT_V8_FLAGS, ...process.execArgv, ...process.argv.slice(1)], process.env);
+  const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+  process.execve(process.execPath, [process.execPath, ...AGENT_V8_FLAGS, ...process.execArgv, ...process.argv.slice(1)], env);
 }
 
 const cache = enableCompileCache();
