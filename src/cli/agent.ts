@@ -13,7 +13,9 @@ import { type Agent, preflight, preflightMessage, runcVersion, startAgent } from
 import { BridgeNetwork, startHostGwRoutes } from '../agent/network/index.ts';
 import { agentStreaming } from '../agent/streaming/index.ts';
 import { createRuncRuntime } from '../agent/runtime/runtime.ts';
-import { addDnsAddress, startClusterDnsWorker } from '../dns/index.ts';
+// The DNS itself runs in worker threads: the agent's own thread loads only their starter and the address set-up.
+import { addDnsAddress } from '../dns/node-address.ts';
+import { startClusterDnsWorker } from '../dns/worker.ts';
 import { startServiceProxy } from '../proxy/index.ts';
 import { type Client, createClient } from '../client/index.ts';
 import type { TransportOptions } from '../client/http.ts';

@@ -10,7 +10,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isImageError, LocalImageStore, parseRegistriesConfig, type RegistriesConfig } from '../../src/agent/images/index.ts';
+import { emptyRegistriesConfig, isImageError, LocalImageStore, parseRegistriesConfig, type RegistriesConfig } from '../../src/agent/images/index.ts';
 import type { Logger } from '../../src/lib/log.ts';
 import { busyboxSpec, nginxSpec, ociImage } from '../images/build.ts';
 import { fetchToken, pushImage, pushIndex, type RunningRegistry, registryAvailable, startRegistry, startTokenServer } from '../images/registry.ts';
@@ -69,7 +69,7 @@ describe('registry pulls (distribution API v2)', { skip }, () => {
   let proxy: ReturnType<typeof basicAuthProxy>;
   let proxyHost: string;
   let n = 0;
-  const store = (registries: RegistriesConfig = parseRegistriesConfig('{}')) =>
+  const store = (registries: RegistriesConfig = emptyRegistriesConfig()) =>
     new LocalImageStore({ dataDir: join(dir, `node${n++}`), log: quiet, registries });
 
   before(async () => {
@@ -117,7 +117,7 @@ describe('registry pulls (distribution API v2)', { skip }, () => {
   });
 
   test('docker.io names come from a mirror in registries.yaml', async () => {
-    const s = store(parseRegistriesConfig(`mirrors:\n  docker.io:\n    endpoint: ["${plain.url}"]\n`));
+    const s = store(await parseRegistriesConfig(`mirrors:\n  docker.io:\n    endpoint: ["${plain.url}"]\n`));
     const img = await s.pull('nginx:1.14.1');
     assert.deepEqual(img.names, ['docker.io/library/nginx:1.14.1']);
     assert.equal((await s.resolve('nginx:1.14.1'))?.id, img.id);
@@ -145,7 +145,7 @@ describe('registry pulls (distribution API v2)', { skip }, () => {
       store().pull(ref, { auth: [{ registry: proxyHost, username: 'alice', password: 'wrong' }] }),
       (err) => isImageError(err, 'Unauthorized'),
     );
-    const fromConfig = store(parseRegistriesConfig(`configs:\n  "${proxyHost}":\n    auth: { username: alice, password: wonderland }\n`));
+    const fromConfig = store(await parseRegistriesConfig(`configs:\n  "${proxyHost}":\n    auth: { username: alice, password: wonderland }\n`));
     const before = proxy.state.blobGets;
     assert.equal((await fromConfig.pull(ref)).layers.length, 2);
     assert.equal(proxy.state.blobGets - before, 3, 'config and two layers');

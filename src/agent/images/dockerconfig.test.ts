@@ -26,8 +26,8 @@ describe('pull secrets and registries.yaml', () => {
     assert.equal(decodeDockerConfig(json)[1].username, 'bob');
   });
 
-  test('parses mirrors and configs; mirrors come before the registry itself', () => {
-    const cfg = parseRegistriesConfig(`
+  test('parses mirrors and configs; mirrors come before the registry itself', async () => {
+    const cfg = await parseRegistriesConfig(`
 mirrors:
   docker.io:
     endpoint: ["http://127.0.0.1:5000", "https://mirror.example/v2/"]

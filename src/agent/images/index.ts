@@ -7,5 +7,5 @@ export { importImageDir } from './import-dir.ts';
 export { type StoredImage, storeLayout } from './index-file.ts';
 export { containerRootfsPaths } from './mount.ts';
 export { familiarName, formatReference, type ImageReference, normalizeReference, parseReference, repositoryOf } from './reference.ts';
-export { loadRegistriesConfig, parseRegistriesConfig, type RegistriesConfig } from './registry/config.ts';
+export { emptyRegistriesConfig, loadRegistriesConfig, parseRegistriesConfig, type RegistriesConfig } from './registry/config.ts';
 export { LocalImageStore, type LocalImageStoreOptions } from './store.ts';

@@ -11,7 +11,6 @@
 // Read from <data-dir>/registries.yaml, else /etc/skiff/registries.yaml.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { DEFAULT_DOMAIN } from '../reference.ts';
 
 export const SYSTEM_REGISTRIES_FILE = '/etc/skiff/registries.yaml';
@@ -41,8 +40,13 @@ type RawConfig = {
   >;
 };
 
-/** Parses registries.yaml text (also accepts JSON). */
-export function parseRegistriesConfig(text: string): RegistriesConfig {
+/**
+ * Parses registries.yaml text (also accepts JSON). The YAML library is
+ * imported here, on first use: most nodes have no such file, and an agent
+ * should not carry a parser it never calls.
+ */
+export async function parseRegistriesConfig(text: string): Promise<RegistriesConfig> {
+  const { parse } = await import('yaml');
   const raw = (parse(text) ?? {}) as RawConfig;
   const out = emptyRegistriesConfig();
   for (const [host, m] of Object.entries(raw.mirrors ?? {})) {
