@@ -32,13 +32,25 @@ export type CommandResult = { code: number | null; stdout: string; stderr: strin
 
 let spawner: Spawner | undefined;
 
+/** The process-wide command helper, unless it failed or SKIFF_DIRECT_SPAWN=1 asks for plain spawns. */
+export function commandHelper(): Spawner | undefined {
+  if (process.env.SKIFF_DIRECT_SPAWN === '1') return undefined;
+  spawner ??= new Spawner();
+  return spawner.usable ? spawner : undefined;
+}
+
 /** Runs argv[0] with the rest as arguments and reports how it went, whatever the exit code. */
 export async function runCommand(argv: string[], options: CommandOptions = {}): Promise<CommandResult> {
   const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS;
-  spawner ??= new Spawner();
-  if (spawner.usable && process.env.SKIFF_DIRECT_SPAWN !== '1') {
-    const r: SpawnResult | undefined = await spawner.run({ argv, input: options.input, cwd: options.cwd, timeoutMs }).catch(() => undefined);
-    if (r) return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  const helper = commandHelper();
+  if (helper) {
+    try {
+      const r: SpawnResult = await helper.run({ argv, input: options.input, cwd: options.cwd, timeoutMs });
+      return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+    } catch (err) {
+      // A helper that never answered (no perl) ran nothing: spawn instead. One that died mid-command may have run it.
+      if (helper.proven) return { code: null, stdout: '', stderr: (err as Error).message };
+    }
   }
   return spawnDirectly(argv, { ...options, timeoutMs });
 }

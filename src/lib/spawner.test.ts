@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -52,6 +53,44 @@ describe('Spawner (commands through one Perl helper)', () => {
     const r = await run(['sleep', '30'], { timeoutMs: 500 });
     assert.equal(r.code, 128 + 9);
     assert.ok(Date.now() - started < 5_000);
+  });
+
+  test('launch: own session, files for stdio, fd 3 answered when closed; runs on and is reaped later', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spawner-'));
+    try {
+      const fifo = join(dir, 'in');
+      spawnSync('mkfifo', [fifo]);
+      const out = join(dir, 'out');
+      writeFileSync(out, 'before\n');
+      const script = 'echo "created $$" >&3; exec 3>&-; read line; echo "got $line $GREETING"; echo oops >&2';
+      const started = spawner.launch({
+        argv: ['sh', '-c', script],
+        env: { PATH: process.env.PATH, GREETING: 'hi' },
+        stdin: { path: fifo, mode: 'rw' },
+        stdout: out,
+        stderr: join(dir, 'err'),
+        timeoutMs: 10_000,
+      });
+      const { pid, report } = await started;
+      assert.equal(report, `created ${pid}\n`);
+      const sid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[3]);
+      assert.equal(sid, pid, 'its own session');
+      writeFileSync(fifo, 'x\n');
+      for (let i = 0; i < 100 && readFileSync(out, 'utf8') !== 'before\ngot x hi\n'; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(readFileSync(out, 'utf8'), 'before\ngot x hi\n', 'appended');
+      assert.equal(readFileSync(join(dir, 'err'), 'utf8'), 'oops\n');
+      // Reaped by the helper: no zombie left behind.
+      for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(!existsSync(`/proc/${pid}`));
+      await assert.rejects(
+        spawner.launch({ argv: ['/nonexistent/shim'], env: {}, stdout: out, stderr: out, timeoutMs: 10_000 }).then((r) => {
+          throw new Error(r.report);
+        }),
+        /cannot run \/nonexistent\/shim/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 
   test('a command that does not read its stdin does not stall the others', async () => {

@@ -244,20 +244,13 @@ export class RuncRuntime implements ContainerRuntime {
       mode === 'create'
         ? this.runc.argv([...runcArgs, 'run', '--detach', '--bundle', bundle, '--pid-file', pidFile, id])
         : underScript(this.runc.argv([...runcArgs, 'run', '--keep', '--bundle', bundle, '--pid-file', pidFile, id]));
-    const fds: number[] = [];
     try {
-      const stdin = meta.stdin ? this.#openStdin(meta) : 'ignore';
-      if (typeof stdin === 'number') fds.push(stdin);
-      const out = openSync(this.#shim(id, RAW_FILES.stdout), 'a');
-      fds.push(out);
-      const errFd = openSync(this.#shim(id, RAW_FILES.stderr), 'a');
-      fds.push(errFd);
       const { shimPid } = await startShim({
         mode,
         command,
         exitFile: this.#shim(id, 'exit'),
         pidFile,
-        stdio: [stdin, out, errFd],
+        files: { stdin: this.#stdinFor(meta), stdout: this.#shim(id, RAW_FILES.stdout), stderr: this.#shim(id, RAW_FILES.stderr) },
         env: mode === 'run' ? { ...process.env, SHELL: '/bin/sh' } : process.env,
       });
       await writeFile(this.#shim(id, 'shim.pid'), String(shimPid));
@@ -266,8 +259,6 @@ export class RuncRuntime implements ContainerRuntime {
       throw new RuntimeError('StartFailed', detail || (err as Error).message, {
         cause: err,
       });
-    } finally {
-      for (const fd of fds) closeSync(fd);
     }
   }
 
@@ -434,18 +425,19 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   /**
-   * The container's end of its stdin FIFO. Ordinarily it holds the FIFO
-   * read-write, so it never sees end of input however attach sessions come
-   * and go. With stdinOnce it reads only, and the agent holds a write end
-   * until the first attach session ends: then the container sees end of input
-   * (an agent restart before that ends it too: the held end goes with it).
+   * How the container opens its stdin FIFO. Ordinarily read-write, so it
+   * never sees end of input however attach sessions come and go. With
+   * stdinOnce read-only, and the agent holds a write end until the first
+   * attach session ends: then the container sees end of input (an agent
+   * restart before that ends it too: the held end goes with it). The write
+   * end is opened first, so the container's read-only open does not wait.
    */
-  #openStdin(meta: Meta): number {
-    const fifo = this.#shim(meta.id, 'stdin');
-    if (!meta.stdinOnce) return openSync(fifo, 'r+');
-    const held = openSync(fifo, 'r+'); // a writer first, so the read-only open below does not wait for one
-    this.#stdinHeld.set(meta.id, held);
-    return openSync(fifo, 'r');
+  #stdinFor(meta: Meta): { path: string; mode: 'r' | 'rw' } | undefined {
+    if (!meta.stdin) return undefined;
+    const path = this.#shim(meta.id, 'stdin');
+    if (!meta.stdinOnce) return { path, mode: 'rw' };
+    if (!this.#stdinHeld.has(meta.id)) this.#stdinHeld.set(meta.id, openSync(path, 'r+'));
+    return { path, mode: 'r' };
   }
 
   attachEnded(id: string): void {

@@ -17,6 +17,8 @@
 // Either way it writes the exit code (128+signal when killed) to the exit
 // file, atomically, and exits. Its stdio are the container's.
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { commandHelper } from '../../lib/exec.ts';
 
 /** prctl(2) syscall numbers: perl-base has no syscall.ph, so the shim is told. */
 const PRCTL_SYSCALL: Record<string, number> = {
@@ -82,26 +84,50 @@ export type ShimOptions = {
   command: string[];
   exitFile: string;
   pidFile: string;
-  /** The container's stdin, stdout and stderr (file descriptors or 'ignore'). */
-  stdio: [number | 'ignore', number, number];
+  /** The container's stdin (a FIFO, read-only or read-write; none: /dev/null), and the files its output goes to. */
+  files: { stdin?: { path: string; mode: 'r' | 'rw' }; stdout: string; stderr: string };
   env?: NodeJS.ProcessEnv;
 };
 
-/** Starts a shim, detached from the agent; resolves once the container exists (init pid), rejects with runc's failure. */
-export function startShim(options: ShimOptions): Promise<{ shimPid: number; initPid: number }> {
+/** What a shim reported on fd 3: "created <pid>", or why it failed. */
+function parseReport(text: string): number {
+  const line = text.trim();
+  const m = /^created (\d+)$/.exec(line);
+  if (m) return Number(m[1]);
+  throw new Error(line.replace(/^failed\s*/, 'runc failed: ') || 'container shim exited without a report');
+}
+
+/**
+ * Starts a shim in its own session; resolves once the container exists
+ * (init pid), rejects with runc's failure. The command helper starts it when
+ * it can (no fork of the agent, whose event loop would wait for the exec).
+ */
+export async function startShim(options: ShimOptions): Promise<{ shimPid: number; initPid: number }> {
   const nr = PRCTL_SYSCALL[process.arch];
-  if (nr === undefined)
-    return Promise.reject(new Error(`the container shim does not know prctl's syscall number on ${process.arch}`));
+  if (nr === undefined) throw new Error(`the container shim does not know prctl's syscall number on ${process.arch}`);
+  const argv = ['perl', '-e', SHIM_SCRIPT, options.mode, String(nr), options.exitFile, options.pidFile, ...options.command];
+  const helper = commandHelper();
+  if (helper) {
+    const { pid, report } = await helper
+      .launch({ argv, env: options.env ?? process.env, ...options.files, timeoutMs: SHIM_REPORT_TIMEOUT_MS })
+      .catch((err: Error) => {
+        throw new Error(`cannot start the container shim (perl): ${err.message}`);
+      });
+    return { shimPid: pid, initPid: parseReport(report) };
+  }
+  const { stdin, stdout, stderr } = options.files;
+  const fds = [stdin ? openSync(stdin.path, stdin.mode === 'rw' ? 'r+' : 'r') : undefined, openSync(stdout, 'a'), openSync(stderr, 'a')];
+  try {
+    return await spawnShim(argv, [fds[0] ?? 'ignore', fds[1]!, fds[2]!], options.env ?? process.env);
+  } finally {
+    for (const fd of fds) if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The fallback: the agent spawns the shim itself, detached, with the container's stdio. */
+function spawnShim(argv: string[], stdio: [number | 'ignore', number, number], env: NodeJS.ProcessEnv): Promise<{ shimPid: number; initPid: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      'perl',
-      ['-e', SHIM_SCRIPT, options.mode, String(nr), options.exitFile, options.pidFile, ...options.command],
-      {
-        detached: true,
-        stdio: [...options.stdio, 'pipe'],
-        env: options.env ?? process.env,
-      },
-    );
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: [...stdio, 'pipe'], env });
     const ctl = child.stdio[3] as NodeJS.ReadableStream;
     let text = '';
     let settled = false;
@@ -120,10 +146,11 @@ export function startShim(options: ShimOptions): Promise<{ shimPid: number; init
       text += b.toString();
     });
     ctl.on('end', () => {
-      const line = text.trim();
-      const m = /^created (\d+)$/.exec(line);
-      if (m) settle(undefined, Number(m[1]));
-      else settle(new Error(line.replace(/^failed\s*/, 'runc failed: ') || 'container shim exited without a report'));
+      try {
+        settle(undefined, parseReport(text));
+      } catch (err) {
+        settle(err as Error);
+      }
     });
   });
 }
