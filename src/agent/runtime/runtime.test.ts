@@ -260,6 +260,21 @@ describe('runc runtime', { skip }, () => {
     }
   });
 
+  test('without the command helper (SKIFF_DIRECT_SPAWN=1) the agent starts the shim itself, stdin and logs alike', async () => {
+    process.env.SKIFF_DIRECT_SPAWN = '1';
+    try {
+      const s = await run('direct', ['sh', '-c', 'read l; echo "got $l"'], { stdin: true, stdinOnce: true });
+      const fd = openSync((await rt.stdinPath('direct'))!, constants.O_WRONLY | constants.O_NONBLOCK);
+      writeSync(fd, 'x\n');
+      closeSync(fd);
+      assert.equal((await stopped('direct'))!.exitCode, 0);
+      assert.deepEqual(logLines(s.logPath).map((l) => l.content), ['got x']);
+      await rt.remove('direct');
+    } finally {
+      delete process.env.SKIFF_DIRECT_SPAWN;
+    }
+  });
+
   test('a tty container logs its terminal output', async () => {
     const s = await run('ttybox', ['sh', '-c', 'tty; echo done'], { tty: true });
     assert.equal((await stopped('ttybox'))!.exitCode, 0);
