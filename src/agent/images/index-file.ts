@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isAlive as alive } from '../../lib/process.ts';
 import type { ImageRecord } from '../types.ts';
 
 /** A held lock older than this with a live holder is still waited for; this only bounds our wait. */
@@ -69,15 +70,6 @@ async function writeIndex(layout: StoreLayout, data: IndexData): Promise<void> {
   const tmp = `${layout.index}.${process.pid}.${randomBytes(4).toString('hex')}`;
   await writeFile(tmp, JSON.stringify(data));
   await rename(tmp, layout.index);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** In-process queue: the lock file is per process, so calls inside one process take turns first. */

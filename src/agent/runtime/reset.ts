@@ -4,6 +4,7 @@
 // store's overlays are unmounted by its own reset.
 import { readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isAlive as alive } from '../../lib/process.ts';
 import { cgroupMounts, removeCgroupTree } from './cgroups.ts';
 import { Runc } from './runc.ts';
 import { runtimePaths } from './runtime.ts';
@@ -12,15 +13,6 @@ import { SHIM_MARKER } from './shim.ts';
 /** How long processes get to die after SIGKILL before reset carries on. */
 const DEATH_WAIT_MS = 5000;
 const DEATH_POLL_MS = 20;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitGone(pids: number[]): Promise<void> {
   const deadline = Date.now() + DEATH_WAIT_MS;

@@ -14,6 +14,7 @@ import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } 
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger, type Logger } from '../../lib/log.ts';
+import { isAlive as alive } from '../../lib/process.ts';
 import type { ContainerRuntime, ContainerSpec, ContainerState, ContainerStats, ExecStreams } from '../types.ts';
 import {
   type CgroupMounts,
@@ -70,16 +71,6 @@ export function runtimePaths(dataDir: string): RuntimePaths {
 
 const execFileAsync = promisify(execFile);
 
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function readNumber(path: string): number | undefined {
   try {
     const n = Number.parseInt(readFileSync(path, 'utf8'), 10);
@@ -110,7 +101,7 @@ export class RuncRuntime implements ContainerRuntime {
   readonly #log: Logger;
   readonly #meta = new Map<string, Meta>();
   readonly #pumps = new Map<string, LogPump>();
-  /** Containers whose `runc create` is under way: no shim.pid or pid file yet, but not stopped either. */
+  /** Containers whose launch (`runc run` under a new shim) is under way: no shim.pid or pid file yet, but not stopped either. */
   readonly #creating = new Set<string>();
   /** Write ends of stdinOnce containers' FIFOs, held until their first attach session ends. */
   readonly #stdinHeld = new Map<string, number>();
