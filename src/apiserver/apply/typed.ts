@@ -62,6 +62,9 @@ function indexItems(list: unknown, shape: Extract<Shape, { kind: 'list' }>, ctx:
 export function compare(lhs: unknown, rhs: unknown, ctx: TypeContext): Comparison {
   const result: Comparison = { added: emptyFieldSet(), modified: emptyFieldSet(), removed: emptyFieldSet() };
   const walk = (path: FieldPath, l: unknown, r: unknown, schema: Schema | undefined): void => {
+    // Equal subtrees add nothing to any of the three sets; most writes change a small part of a large object
+    // (a status update leaves spec and metadata alone), and one deep comparison is far cheaper than the walk.
+    if (l !== undefined && r !== undefined && (l === r || isDeepStrictEqual(l, r))) return;
     const shape = commonShape(l, r, schema, ctx);
     if (shape.kind === 'leaf') {
       if (l === undefined) insertPath(result.added, path);
