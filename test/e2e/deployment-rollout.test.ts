@@ -3,27 +3,15 @@
 // of available pods, history and undo, pause/resume, restart.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { deploymentJson as deployment, getJson, rolledOut as rolledOutIn } from './deployment-helpers.ts';
 import { type TestServer, eventually, startServer } from './harness.ts';
-
-const deployment = (name: string, spec: Record<string, unknown> = {}, image = 'nginx:1.14.2') =>
-  JSON.stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name },
-    spec: {
-      replicas: 3,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image }] } },
-      ...spec,
-    },
-  });
 
 type Pod = { metadata: { deletionTimestamp?: string }; status: { conditions?: { type: string; status: string }[] } };
 
 describe('deployment rollouts', () => {
   let s: TestServer;
-  const get = async (what: string[]) => JSON.parse(await s.k(['get', ...what, '-o', 'json']));
-  const rolledOut = async (name: string) => assert.match(await s.k(['rollout', 'status', `deployment/${name}`, '--timeout=20s']), /successfully rolled out/);
+  const get = (what: string[]) => getJson(s, what);
+  const rolledOut = (name: string) => rolledOutIn(s, name);
   const images = async (selector: string) =>
     (await get(['rs', '-l', selector])).items
       .filter((rs: { spec: { replicas: number } }) => rs.spec.replicas > 0)

@@ -4,28 +4,16 @@
 // together; a pod-template-hash name collision bumps status.collisionCount.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { deploymentJson as deployment, getJson, rolledOut as rolledOutIn } from './deployment-helpers.ts';
 import { type TestServer, eventually, startServer } from './harness.ts';
-
-const deployment = (name: string, spec: Record<string, unknown> = {}, image = 'nginx:1.14.2') =>
-  JSON.stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name },
-    spec: {
-      replicas: 3,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image }] } },
-      ...spec,
-    },
-  });
 
 type Pod = { metadata: { name: string; labels: Record<string, string>; deletionTimestamp?: string }; status: { conditions?: { type: string; status: string }[] } };
 const isReady = (p: Pod) => Boolean(p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
 
 describe('deployment strategies and failures', () => {
   let s: TestServer;
-  const get = async (what: string[]) => JSON.parse(await s.k(['get', ...what, '-o', 'json']));
-  const rolledOut = async (name: string) => assert.match(await s.k(['rollout', 'status', `deployment/${name}`, '--timeout=20s']), /successfully rolled out/);
+  const get = (what: string[]) => getJson(s, what);
+  const rolledOut = (name: string) => rolledOutIn(s, name);
   const condition = async (name: string, type: string) =>
     (await get(['deploy', name])).status.conditions?.find((c: { type: string }) => c.type === type);
 
