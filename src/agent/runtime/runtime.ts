@@ -8,11 +8,10 @@
 //   shim/oom          "1"/"0", the OOM verdict, saved before runc delete removes the cgroup
 // State comes from these files and /proc, not from `runc state`: the kubelet
 // polls often and each runc run costs ~10 ms of CPU.
-import { execFile } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { run } from '../../lib/exec.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { isAlive as alive } from '../../lib/process.ts';
 import type { ContainerRuntime, ContainerSpec, ContainerState, ContainerStats, ExecStreams } from '../types.ts';
@@ -68,8 +67,6 @@ export function runtimePaths(dataDir: string): RuntimePaths {
     cgroupParent: cgroupParentFor(dataDir),
   };
 }
-
-const execFileAsync = promisify(execFile);
 
 function readNumber(path: string): number | undefined {
   try {
@@ -188,13 +185,14 @@ export class RuncRuntime implements ContainerRuntime {
     await mkdir(shimDir, { recursive: true });
     const config = ociSpec(spec, await this.#hostInfo(spec));
     await writeAtomic(join(bundle, 'config.json'), JSON.stringify(config));
+    const stdin = spec.stdin === true || spec.tty === true;
     const meta: Meta = {
       id,
       logPath: spec.logPath,
       cgroupPath: absoluteCgroupPath(spec.cgroupPath),
       tty: spec.tty === true,
-      stdin: spec.stdin === true || spec.tty === true,
-      stdinOnce: spec.stdinOnce === true && (spec.stdin === true || spec.tty === true),
+      stdin,
+      stdinOnce: stdin && spec.stdinOnce === true,
       labels: spec.labels,
       createdAt: new Date().toISOString(),
     };
@@ -202,12 +200,12 @@ export class RuncRuntime implements ContainerRuntime {
     try {
       for (const f of Object.values(RAW_FILES)) fds.push(openSync(join(shimDir, f), 'a', 0o600));
       // A tty container always gets a stdin FIFO: `script` must never see end of input (it would type ^D).
-      if (meta.stdin) await execFileAsync('mkfifo', ['-m', '600', this.#shim(id, 'stdin')]);
+      if (meta.stdin) await run(['mkfifo', '-m', '600', this.#shim(id, 'stdin')]);
       await writeAtomic(this.#shim(id, 'meta.json'), JSON.stringify(meta));
       this.#meta.set(id, meta);
       this.#startPump(meta);
     } catch (err) {
-      await this.runc.delete(id, { force: true }).catch(() => {});
+      // runc has not run yet (it runs at start): only our files to remove.
       await this.#cleanup(id).catch(() => {});
       throw err instanceof RuntimeError
         ? err
